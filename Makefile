@@ -1,0 +1,49 @@
+# Gleaner: the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+GLEANER := $(BIN)/gleaner
+SAMPLES := tests/fixtures/jpost-gantz-2020-09-23.txt tests/fixtures/pages
+
+.PHONY: install up down status run test test-unit test-integration bench-extract schemas clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+up: install
+	ops/stack.sh up
+
+down:
+	ops/stack.sh down
+
+status:
+	ops/stack.sh status
+	-$(GLEANER) status
+
+## Fresh machine: install, start the local stack, submit the sample pages, show a search.
+run: up
+	$(GLEANER) submit $(SAMPLES) --collection samples --wait --timeout 600
+	$(GLEANER) search "Gantz Esper" --size 3
+
+## Unit tests, then integration tests against the real local stack (started if needed).
+test: install
+	$(BIN)/pytest -m unit -q
+	ops/stack.sh up
+	$(BIN)/pytest -m integration -q
+
+test-unit: install
+	$(BIN)/pytest -m unit -q
+
+bench-extract: install
+	$(BIN)/python ops/bench/bench_extract.py
+
+schemas: install
+	$(GLEANER) schemas
+
+clean: down
+	rm -rf .stack

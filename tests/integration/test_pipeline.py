@@ -1,0 +1,105 @@
+"""The whole path: gleaner submit -> Redis -> parse/enrich/index workers -> Elasticsearch."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from tests.integration.conftest import batch_id_of, docs_of_batch, gleaner, jsonl
+
+pytestmark = pytest.mark.integration
+
+
+def test_example_and_benchmark_pages_are_all_indexed(es, alias, collection, example_page, fixtures_dir):
+    pages = sorted((fixtures_dir / "pages").glob("*.html.gz"))
+    assert len(pages) >= 20
+    result = gleaner("submit", str(example_page), str(fixtures_dir / "pages"), "--collection", collection, "--wait",
+                     "--timeout", "600")
+    assert result.returncode == 0, result.stderr
+    batch_id = batch_id_of(result)
+    docs = docs_of_batch(es, alias, batch_id)
+    assert len(docs) == len(pages) + 1
+    assert {d["collection"] for d in docs} == {collection}
+
+    example = next(d for d in docs if d["source"] == str(example_page))
+    assert example["title"] == "Gantz in US talks of Iran, Israel's QME in shadow of F-35 sales to UAE"
+    assert example["body"].startswith("Defense Minister Benny Gantz discussed")
+    assert example["body"].rstrip().endswith("normalization and stability in the Middle East.")
+    for boilerplate in ("Most Read", "photo credit", "Tags", "Israel News WORLD NEWS", "All rights reserved"):
+        assert boilerplate not in example["body"]
+    assert {"Benny Gantz", "Jared Kushner", "Mark Esper", "Robert O'Brien"} <= set(example["persons"])
+    assert example["language"] == "en" and example["published_at"].startswith("2020-09-23")
+    assert example["word_count"] > 200 and example["pipeline"]["ner_model"]
+
+    gold = json.loads((fixtures_dir / "pages-ground-truth.json").read_text())
+    by_source = {d["source"].rsplit("/", 1)[-1].split(".")[0]: d for d in docs}
+    for page_id in gold:
+        assert len(by_source[page_id]["body"].split()) >= 20, page_id
+
+
+def test_resubmitting_creates_no_second_document(es, alias, collection, example_page):
+    first = gleaner("submit", str(example_page), "--collection", collection, "--wait", "--timeout", "300")
+    assert first.returncode == 0, first.stderr
+    es.indices.refresh(index=alias)
+    before = es.count(index=alias)["count"]
+    doc_id = docs_of_batch(es, alias, batch_id_of(first))[0]["_id"]
+    second = gleaner("submit", str(example_page), "--collection", collection, "--wait", "--timeout", "300")
+    assert second.returncode == 0, second.stderr
+    es.indices.refresh(index=alias)
+    assert es.count(index=alias)["count"] == before
+    again = docs_of_batch(es, alias, batch_id_of(second))
+    assert [d["_id"] for d in again] == [doc_id]
+
+
+def test_bad_pages_are_recorded_failures_and_do_not_stop_the_batch(tmp_path, es, alias, collection, example_page):
+    (tmp_path / "image.html").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    (tmp_path / "empty.html").write_bytes(b"")
+    (tmp_path / "nav-only.html").write_text("<html><body><nav><a href='/'>Home</a> <a href='/x'>News</a></nav></body></html>")
+    (tmp_path / "good.txt").write_bytes(example_page.read_bytes())
+    with gzip.open(tmp_path / "bomb.html.gz", "wb") as fh:
+        fh.write(b"<p>" + b"a" * 30_000_000)
+    result = gleaner("submit", str(tmp_path), "--collection", collection, "--wait", "--timeout", "300")
+    assert result.returncode == 1, "a batch with failed pages exits 1"
+    assert "failed 3" in result.stderr
+    docs = docs_of_batch(es, alias, batch_id_of(result))
+    assert [d["source"].rsplit("/", 1)[-1] for d in docs] == ["good.txt"]
+
+    listing = jsonl(gleaner("failures", "list", "--json").stdout)
+    mine = {r["source"].rsplit("/", 1)[-1]: r for r in listing if r["collection"] == collection}
+    assert mine["image.html"]["error"] == "binary_content" and "PNG" in mine["image.html"]["reason"]
+    assert mine["empty.html"]["error"] == "empty"
+    assert mine["nav-only.html"]["error"] in ("empty_after_cleaning", "too_short_after_cleaning")
+    assert mine["bomb.html.gz"]["stage"] == "submit" and "cap" in mine["bomb.html.gz"]["reason"]
+    assert all(r["attempts"] >= 1 and r["first_failed_at"] for r in mine.values())
+
+    shown = json.loads(gleaner("failures", "show", mine["image.html"]["id"], "--json").stdout)
+    assert shown["stage"] == "parse" and shown["url"] is None
+
+
+def test_search_finds_the_example_by_text_and_person(example_page, collection):
+    assert gleaner("submit", str(example_page), "--collection", collection, "--wait").returncode == 0
+    hits = jsonl(gleaner("search", "Gantz Esper Pentagon", "--person", "Mark Esper", "--json").stdout)
+    assert hits and hits[0]["title"].startswith("Gantz in US talks")
+    assert {"id", "score", "body", "persons"} <= set(hits[0])
+    text = gleaner("search", "qualitative military edge").stdout
+    assert "Gantz in US talks of Iran" in text and "persons" in text
+
+
+def test_process_index_writes_the_same_document(es, alias, example_page):
+    result = gleaner("process", str(example_page), "--index")
+    assert result.returncode == 0, result.stderr
+    (doc,) = jsonl(result.stdout)
+    assert doc["title"].startswith("Gantz in US talks") and "Mark Esper" in doc["persons"]
+    es.indices.refresh(index=alias)
+    hits = es.search(index=alias, query={"term": {"content_hash": doc["content_hash"]}})["hits"]["hits"]
+    assert len(hits) == 1 and hits[0]["_source"]["body"] == doc["body"]
+
+
+def test_status_reports_queues_workers_and_documents():
+    report = json.loads(gleaner("status", "--json").stdout)
+    assert report["redis"] == "ok" and report["elasticsearch"] in ("green", "yellow")
+    assert set(report["queues"]) >= {"parse", "enrich", "index"}
+    assert all(report["workers"][q] for q in ("parse", "enrich", "index"))
+    assert report["documents"] > 0

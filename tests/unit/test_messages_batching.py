@@ -1,0 +1,71 @@
+import base64
+import threading
+import zlib
+
+import pytest
+
+from workers.batching import MicroBatcher
+from workers.messages import PageTooLarge, pack_page, unpack_page
+from workers.models import PageMessage, RawPage
+from workers.stages.errors import PermanentPageError
+
+pytestmark = pytest.mark.unit
+
+
+def test_pack_unpack_roundtrip():
+    page = RawPage(content=b"<p>hello</p>" * 100, source="a.html", url="https://x.org/", kind="html")
+    msg = pack_page(page, batch_id="b1", seq=7, max_bytes=10_000)
+    assert msg.size == len(page.content) and len(msg.content_z) < msg.size
+    again = unpack_page(PageMessage.model_validate_json(msg.model_dump_json()), max_bytes=10_000)
+    assert again.content == page.content and again.url == page.url and again.kind == "html"
+
+
+def test_pack_refuses_oversized():
+    with pytest.raises(PageTooLarge, match="cap"):
+        pack_page(RawPage(content=b"x" * 101, source="s"), batch_id="b", seq=0, max_bytes=100)
+
+
+def test_unpack_refuses_a_bomb():
+    bomb = base64.b64encode(zlib.compress(b"\0" * 5_000_000)).decode()
+    msg = PageMessage(content_z=bomb, size=10, source="s", batch_id="b")
+    with pytest.raises(PermanentPageError) as err:
+        unpack_page(msg, max_bytes=1000)
+    assert err.value.code == "oversized"
+
+
+def test_unpack_refuses_garbage():
+    msg = PageMessage(content_z="not base64!!", size=10, source="s", batch_id="b")
+    with pytest.raises(PermanentPageError):
+        unpack_page(msg, max_bytes=1000)
+
+
+def test_micro_batcher_batches_and_isolates_errors():
+    seen_batches = []
+
+    def double(items):
+        seen_batches.append(len(items))
+        return [ValueError("odd") if i == 3 else i * 2 for i in items]
+
+    batcher = MicroBatcher(double, max_size=50, max_wait_s=0.2, name="t")
+    results, errors = {}, {}
+
+    def call(i):
+        try:
+            results[i] = batcher.submit(i).result(timeout=5)
+        except ValueError as exc:
+            errors[i] = exc
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == {i: i * 2 for i in range(20) if i != 3}
+    assert list(errors) == [3]
+    assert sum(seen_batches) == 20 and max(seen_batches) > 1
+
+
+def test_micro_batcher_hands_batch_exception_to_every_caller():
+    batcher = MicroBatcher(lambda items: 1 / 0, max_size=5, max_wait_s=0.0, name="t2")
+    with pytest.raises(ZeroDivisionError):
+        batcher.submit(1).result(timeout=5)

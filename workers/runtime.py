@@ -1,0 +1,98 @@
+"""Per-process resources of a worker: clients, stores and batchers, created on first use.
+
+Created lazily so that a prefork pool's children each open their own connections and load the
+spaCy model after the fork, not in the parent.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import redis
+from elasticsearch import Elasticsearch
+
+from workers.batching import MicroBatcher
+from workers.config import get_settings
+from workers.models import Document, Entity
+from workers.store.elastic import BulkItemResult, bulk_index, ensure_index, make_client
+from workers.store.failures import FailureStore
+from workers.store.progress import ProgressStore
+
+if TYPE_CHECKING:
+    from workers.stages.entities import EntityInput
+
+_index_ready = threading.Event()
+_index_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def redis_client() -> redis.Redis:
+    return redis.Redis.from_url(get_settings().redis_url, health_check_interval=30, socket_timeout=30)
+
+
+@lru_cache(maxsize=1)
+def es_client() -> Elasticsearch:
+    return make_client(get_settings())
+
+
+def failure_store() -> FailureStore:
+    return FailureStore(redis_client(), ttl_days=get_settings().failure_ttl_days)
+
+
+def progress_store() -> ProgressStore:
+    return ProgressStore(redis_client())
+
+
+def ensure_index_once() -> None:
+    if _index_ready.is_set():
+        return
+    with _index_lock:
+        if not _index_ready.is_set():
+            ensure_index(es_client(), get_settings().index_alias)
+            _index_ready.set()
+
+
+@lru_cache(maxsize=1)
+def ner_model():
+    from workers.stages.entities import load_ner
+
+    return load_ner(get_settings().spacy_model)
+
+
+def _ner_batch(pages: Sequence[EntityInput]) -> list[list[Entity] | BaseException]:
+    from workers.stages.entities import extract_entities, extract_entities_batch
+
+    nlp = ner_model()
+    try:
+        return list(extract_entities_batch(nlp, pages, batch_size=get_settings().ner_batch_size))
+    except Exception:  # noqa: BLE001 - isolate the page that broke the batch
+        results: list[list[Entity] | BaseException] = []
+        for page in pages:
+            try:
+                results.append(extract_entities(nlp, page))
+            except Exception as exc:  # noqa: BLE001
+                results.append(exc)
+        return results
+
+
+@lru_cache(maxsize=1)
+def ner_batcher() -> MicroBatcher[EntityInput, list[Entity]]:
+    settings = get_settings()
+    return MicroBatcher(_ner_batch, max_size=settings.ner_batch_size * 4, max_wait_s=0.0, name="ner-batcher")
+
+
+def _bulk_batch(docs: Sequence[tuple[str, Document]]) -> list[BulkItemResult]:
+    ensure_index_once()
+    settings = get_settings()
+    return bulk_index(es_client(), settings.index_alias, docs, chunk_size=settings.index_batch_size)
+
+
+@lru_cache(maxsize=1)
+def index_batcher() -> MicroBatcher[tuple[str, Document], BulkItemResult]:
+    settings = get_settings()
+    return MicroBatcher(
+        _bulk_batch, max_size=settings.index_batch_size, max_wait_s=settings.index_flush_s, name="bulk-batcher"
+    )

@@ -1,0 +1,224 @@
+"""Readers that turn the producer's inputs into raw pages.
+
+Inputs: files (HTML or text, optionally ``.gz``), folders (recursive), globs, WARC/WET archives
+(``.warc``, ``.warc.gz``, ``.wet``, ``.wet.gz``), JSON Lines (``.jsonl``, ``.jsonl.gz``), and ``-``
+for standard input. Everything is streamed: one page in memory at a time, and never more than
+the size cap of it.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import json
+import os
+import sys
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import BinaryIO
+
+from dateutil import parser as dateparser
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from workers.models import RawPage
+
+ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".arc", ".arc.gz")
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input that did not become a page, and why.
+
+    ``is_page`` is False for things that were never pages (a WARC request record, an image
+    response); only real pages that were refused are recorded as failures.
+    """
+
+    source: str
+    reason: str
+    url: str | None = None
+    is_page: bool = True
+
+
+Item = RawPage | Skipped
+
+
+def iter_inputs(paths: Iterable[str], *, max_bytes: int, collection: str | None = None) -> Iterator[Item]:
+    for path in paths:
+        if path == "-":
+            yield from _read_stdin(max_bytes, collection)
+        elif os.path.isdir(path):
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                for name in sorted(files):
+                    if not name.startswith("."):
+                        yield from _read_path(os.path.join(root, name), max_bytes, collection)
+        elif os.path.exists(path):
+            yield from _read_path(path, max_bytes, collection)
+        elif glob.has_magic(path):
+            matches = sorted(glob.glob(path, recursive=True))
+            if not matches:
+                yield Skipped(path, "no file matches this pattern", is_page=False)
+            for match in matches:
+                if os.path.isfile(match):
+                    yield from _read_path(match, max_bytes, collection)
+        else:
+            yield Skipped(path, "no such file or directory", is_page=False)
+
+
+def _read_path(path: str, max_bytes: int, collection: str | None) -> Iterator[Item]:
+    lower = path.lower()
+    try:
+        if lower.endswith(ARCHIVE_SUFFIXES):
+            with open(path, "rb") as fh:
+                yield from read_archive(fh, path, max_bytes, collection)
+        elif lower.endswith(JSONL_SUFFIXES):
+            with _open_maybe_gzip(path) as fh:
+                yield from read_jsonl(fh, path, max_bytes, collection)
+        else:
+            yield _read_page_file(path, max_bytes, collection)
+    except OSError as exc:
+        yield Skipped(path, f"cannot read: {exc.strerror or exc}")
+
+
+def _open_maybe_gzip(path: str) -> BinaryIO:
+    if path.lower().endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")
+
+
+def _read_capped(fh: BinaryIO, max_bytes: int) -> bytes | None:
+    """Up to ``max_bytes`` of ``fh``; None if there is more (so a gzip bomb is never inflated)."""
+    data = fh.read(max_bytes + 1)
+    return None if len(data) > max_bytes else data
+
+
+def _read_page_file(path: str, max_bytes: int, collection: str | None) -> Item:
+    try:
+        with _open_maybe_gzip(path) as fh:
+            content = _read_capped(fh, max_bytes)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        return Skipped(path, f"corrupt gzip file: {exc}")
+    if content is None:
+        return Skipped(path, f"page is larger than the {max_bytes:,}-byte cap (GLEANER_MAX_PAGE_BYTES)")
+    return RawPage(content=content, source=path, collection=collection)
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = dateparser.isoparse(str(value))
+    except (ValueError, OverflowError):
+        try:
+            parsed = dateparser.parse(str(value))
+        except (ValueError, OverflowError):
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def read_jsonl(fh: BinaryIO, path: str, max_bytes: int, collection: str | None) -> Iterator[Item]:
+    """One page per line: ``url``, ``html`` or ``text``, optional ``fetched_at`` and ``collection``."""
+    for lineno, line in enumerate(fh, start=1):
+        source = f"{path}#{lineno}"
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            yield Skipped(source, f"line {lineno} is not valid JSON: {exc}")
+            continue
+        if not isinstance(obj, dict):
+            yield Skipped(source, f"line {lineno} is not a JSON object")
+            continue
+        url = obj.get("url") if isinstance(obj.get("url"), str) else None
+        html, text = obj.get("html"), obj.get("text")
+        body, kind = (html, "html") if isinstance(html, str) else (text, "text") if isinstance(text, str) else (None, None)
+        if body is None:
+            yield Skipped(source, f"line {lineno} has neither an 'html' nor a 'text' string", url=url)
+            continue
+        content = body.encode("utf-8", errors="replace")
+        if len(content) > max_bytes:
+            yield Skipped(source, f"page is larger than the {max_bytes:,}-byte cap (GLEANER_MAX_PAGE_BYTES)", url=url)
+            continue
+        yield RawPage(
+            content=content,
+            source=source,
+            url=url,
+            fetched_at=_parse_time(obj.get("fetched_at")),
+            collection=obj.get("collection") if isinstance(obj.get("collection"), str) else collection,
+            kind=kind,  # type: ignore[arg-type]
+            charset="utf-8",
+        )
+
+
+def _charset_of(content_type: str) -> str | None:
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            return value.strip("\"' ")
+    return None
+
+
+def read_archive(fh: BinaryIO, path: str, max_bytes: int, collection: str | None) -> Iterator[Item]:
+    """Pages of a WARC (``response`` records) or WET (``conversion`` records) file."""
+    position = 0
+    try:
+        for position, record in enumerate(ArchiveIterator(fh, arc2warc=True)):
+            source = f"{path}#{position}"
+            if record.rec_type not in ("response", "conversion", "resource"):
+                continue
+            url = record.rec_headers.get_header("WARC-Target-URI")
+            fetched_at = _parse_time(record.rec_headers.get_header("WARC-Date"))
+            if record.rec_type == "conversion":
+                kind, charset = "text", "utf-8"
+            else:
+                if record.http_headers is not None:
+                    status = record.http_headers.get_statuscode()
+                    if status and not status.startswith("2"):
+                        yield Skipped(source, f"HTTP status {status}", url=url, is_page=False)
+                        continue
+                    content_type = record.http_headers.get_header("Content-Type") or ""
+                else:
+                    content_type = record.rec_headers.get_header("Content-Type") or ""
+                mime = content_type.split(";")[0].strip().lower()
+                if mime not in _HTML_TYPES:
+                    yield Skipped(source, f"not a web page ({mime})", url=url, is_page=False)
+                    continue
+                kind = "text" if mime == "text/plain" else None
+                charset = _charset_of(content_type)
+            content = _read_capped(record.content_stream(), max_bytes)
+            if content is None:
+                yield Skipped(source, f"page is larger than the {max_bytes:,}-byte cap (GLEANER_MAX_PAGE_BYTES)", url=url)
+                continue
+            if getattr(record.raw_stream, "limit", 0) > 0:  # the archive ended inside this record
+                yield Skipped(source, "archive is truncated inside this record", url=url)
+                return
+            yield RawPage(content=content, source=source, url=url, fetched_at=fetched_at, collection=collection,
+                          kind=kind, charset=charset)  # type: ignore[arg-type]
+    except (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError) as exc:
+        yield Skipped(f"{path}#{position + 1}", f"archive is truncated or corrupt after record {position}: {exc}",
+                      is_page=False)
+
+
+def _read_stdin(max_bytes: int, collection: str | None) -> Iterator[Item]:
+    stream: BinaryIO = sys.stdin.buffer
+    head = stream.peek(64)[:64] if hasattr(stream, "peek") else b""
+    if head.startswith(b"\x1f\x8b"):
+        stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
+        head = stream.peek(64)[:64]
+    if head.startswith(b"WARC/"):
+        yield from read_archive(stream, "stdin", max_bytes, collection)
+        return
+    if head.lstrip().startswith(b"{"):
+        yield from read_jsonl(stream, "stdin", max_bytes, collection)
+        return
+    data = _read_capped(stream, max_bytes)
+    if data is None:
+        yield Skipped("stdin", f"page is larger than the {max_bytes:,}-byte cap (GLEANER_MAX_PAGE_BYTES)")
+        return
+    yield RawPage(content=data, source="stdin", collection=collection)

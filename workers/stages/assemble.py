@@ -1,0 +1,51 @@
+"""Document assembly: the cleaned page and its entities become the indexed document."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from workers import __version__
+from workers.models import Document, Entity, ParsedPage, PipelineInfo
+from workers.stages.fingerprints import content_hash, simhash
+from workers.stages.text_stats import count_words
+
+
+def split_entities(entities: list[Entity]) -> tuple[list[str], list[str], list[str]]:
+    """Canonical names by kind, in the entities' order: persons, organizations, locations."""
+    persons = [e.name for e in entities if e.label == "PERSON"]
+    organizations = [e.name for e in entities if e.label == "ORG"]
+    locations = [e.name for e in entities if e.label in ("GPE", "LOC")]
+    return persons, organizations, locations
+
+
+def assemble_document(
+    page: ParsedPage, entities: list[Entity], *, ner_model: str | None, ingested_at: datetime
+) -> Document:
+    ex = page.extraction
+    persons, organizations, locations = split_entities(entities)
+    return Document(
+        url=page.url,
+        canonical_url=ex.canonical_url,
+        domain=page.domain,
+        site_name=ex.site_name,
+        title=ex.title,
+        description=ex.description,
+        authors=ex.authors,
+        published_at=ex.published_at,
+        language=page.language,
+        tags=ex.tags,
+        body=ex.body,
+        word_count=count_words(ex.body),
+        entities=entities,
+        persons=persons,
+        organizations=organizations,
+        locations=locations,
+        content_hash=content_hash(ex.body),
+        simhash=simhash(ex.body),
+        source=page.source,
+        collection=page.collection,
+        batch_id=page.batch_id,
+        fetched_at=page.fetched_at,
+        ingested_at=ingested_at,
+        pipeline=PipelineInfo(extractor=page.extractor, ner_model=ner_model, gleaner=__version__),
+    )

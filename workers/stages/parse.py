@@ -1,0 +1,70 @@
+"""The parse stage: raw bytes of one page in, its cleaned text and metadata out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import trafilatura
+
+from workers import __version__
+from workers.models import Extraction, ParsedPage, RawPage
+from workers.stages.clean_html import clean_html
+from workers.stages.clean_text import clean_text_dump
+from workers.stages.decode import decode_bytes, looks_like_html
+from workers.stages.errors import PermanentPageError
+from workers.stages.fingerprints import normalize_text
+from workers.stages.language import detect_language
+from workers.stages.text_stats import count_words
+from workers.stages.urls import document_id, domain_of
+
+HTML_EXTRACTOR = f"gleaner-html-{__version__}+trafilatura-{trafilatura.__version__}"
+TEXT_EXTRACTOR = f"gleaner-textdump-{__version__}"
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    max_text_chars: int = 2_000_000
+    min_body_words: int = 20
+
+
+def parse_page(page: RawPage, *, batch_id: str | None = None, limits: ParseLimits = ParseLimits()) -> ParsedPage:
+    """Decode, classify, clean and describe one page.
+
+    Raises ``PermanentPageError`` when the page cannot become a document: binary or empty
+    content, or too little text left after cleaning.
+    """
+    text, _encoding = decode_bytes(page.content, page.charset)
+    text = text.replace("\x00", "")
+    if len(text) > limits.max_text_chars:
+        text = text[: limits.max_text_chars]
+    kind = page.kind or ("html" if looks_like_html(text) else "text")
+    if kind == "html":
+        extraction, extractor = clean_html(text, url=page.url), HTML_EXTRACTOR
+    else:
+        extraction, extractor = clean_text_dump(text, url=page.url), TEXT_EXTRACTOR
+    _require_article(extraction, limits)
+    url = page.url or extraction.canonical_url
+    return ParsedPage(
+        doc_id=document_id(url, normalize_text(extraction.body)),
+        url=page.url,
+        domain=domain_of(url),
+        source=page.source,
+        kind=kind,
+        extraction=extraction,
+        language=detect_language(extraction.body) or extraction.language,
+        fetched_at=page.fetched_at,
+        collection=page.collection,
+        batch_id=batch_id,
+        extractor=extractor,
+    )
+
+
+def _require_article(extraction: Extraction, limits: ParseLimits) -> None:
+    words = count_words(extraction.body)
+    if words == 0:
+        raise PermanentPageError("empty_after_cleaning", "no main content found (index, error or script-only page?)")
+    if words < limits.min_body_words:
+        raise PermanentPageError(
+            "too_short_after_cleaning",
+            f"only {words} words of main content left after cleaning (minimum {limits.min_body_words})",
+        )

@@ -1,0 +1,1 @@
+"""I/O: Elasticsearch and the Redis-backed failure and progress stores."""

@@ -1,0 +1,102 @@
+"""The failure store (Gleaner's dead-letter queue), kept in Redis.
+
+One record per page (keyed by its source and URL), so a page that fails again updates its record
+instead of adding one. Records expire after ``failure_ttl_days``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import redis
+
+from workers.models import FailureRecord, Stage
+
+_KEY = "gleaner:failure:"
+_INDEX = "gleaner:failures"  # sorted set: record id -> last failure time
+
+
+def failure_id(source: str, url: str | None) -> str:
+    return hashlib.sha256(f"{url or ''}\x00{source}".encode("utf-8")).hexdigest()[:20]
+
+
+class FailureStore:
+    def __init__(self, client: redis.Redis, ttl_days: int = 30) -> None:
+        self.redis = client
+        self.ttl_s = ttl_days * 86400
+
+    def record(
+        self,
+        *,
+        stage: Stage,
+        reason: str,
+        error: str,
+        source: str,
+        url: str | None,
+        collection: str | None,
+        batch_id: str | None,
+        payload: dict | None,
+        attempts: int = 1,
+    ) -> FailureRecord:
+        rid = failure_id(source, url)
+        now = datetime.now(timezone.utc)
+        previous = self.get(rid)
+        record = FailureRecord(
+            id=rid,
+            stage=stage,
+            reason=reason,
+            error=error,
+            source=source,
+            url=url,
+            collection=collection,
+            batch_id=batch_id,
+            attempts=(previous.attempts + attempts) if previous else attempts,
+            first_failed_at=previous.first_failed_at if previous else now,
+            last_failed_at=now,
+            payload=payload,
+        )
+        pipe = self.redis.pipeline()
+        pipe.set(_KEY + rid, record.model_dump_json(), ex=self.ttl_s)
+        pipe.zadd(_INDEX, {rid: now.timestamp()})
+        pipe.hincrby("gleaner:stats:failed_by_stage", stage, 1)
+        pipe.execute()
+        return record
+
+    def get(self, rid: str) -> FailureRecord | None:
+        raw = self.redis.get(_KEY + rid)
+        return FailureRecord.model_validate_json(raw) if raw else None
+
+    def find(self, prefix: str) -> FailureRecord | None:
+        """A record by its id or an unambiguous prefix of it."""
+        if len(prefix) >= 20:
+            return self.get(prefix)
+        matches = [rid for rid in self.ids() if rid.startswith(prefix)]
+        return self.get(matches[0]) if len(matches) == 1 else None
+
+    def ids(self) -> list[str]:
+        return [r.decode() if isinstance(r, bytes) else r for r in self.redis.zrevrange(_INDEX, 0, -1)]
+
+    def __iter__(self) -> Iterator[FailureRecord]:
+        for rid in self.ids():
+            record = self.get(rid)
+            if record is None:  # expired
+                self.redis.zrem(_INDEX, rid)
+                continue
+            yield record
+
+    def count(self) -> int:
+        return int(self.redis.zcard(_INDEX))
+
+    def delete(self, rid: str) -> bool:
+        pipe = self.redis.pipeline()
+        pipe.delete(_KEY + rid)
+        pipe.zrem(_INDEX, rid)
+        return bool(pipe.execute()[0])
+
+    def purge(self) -> int:
+        ids = self.ids()
+        for rid in ids:
+            self.delete(rid)
+        return len(ids)
