@@ -37,7 +37,14 @@ class KeyValueFormatter(logging.Formatter):
         return line + ("".join(f" {k}={v}" for k, v in extras.items()) if extras else "")
 
 
+# Libraries that log a line per request or per page at INFO/WARNING.
+_QUIET = {"elastic_transport": logging.WARNING, "elasticsearch": logging.WARNING, "trafilatura": logging.ERROR,
+          "htmldate": logging.ERROR, "courlan": logging.ERROR}
+
+
 def install(json_lines: bool) -> None:
     formatter = JsonFormatter() if json_lines else KeyValueFormatter()
     for handler in logging.getLogger().handlers:
         handler.setFormatter(formatter)
+    for name, level in _QUIET.items():
+        logging.getLogger(name).setLevel(level)

@@ -79,7 +79,9 @@ def _run(task: Task, stage: Stage, message: dict[str, Any], meta: dict[str, Any]
             _record_failure(task, stage, "retries_exhausted", f"{type(exc).__name__}: {exc}"[:1000], message, **meta)
             raise Ignore() from exc
         log.info("retrying", extra={"stage": stage, "source": meta["source"], "error": repr(exc)[:300]})
-        raise task.retry(exc=exc, countdown=_retry_delay(task.request.retries), max_retries=None)
+        # The task's own max_retries is None (unlimited): the limit is ours, so that running out
+        # records a failure instead of Celery failing the task and dropping the page.
+        raise task.retry(exc=exc, countdown=_retry_delay(task.request.retries))
     except ValidationError as exc:
         _record_failure(task, stage, "invalid_message", str(exc)[:1000], message, **meta)
         raise Ignore() from exc
@@ -105,7 +107,7 @@ def _meta(message: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@app.task(name="gleaner.parse", bind=True)
+@app.task(name="gleaner.parse", bind=True, max_retries=None)
 def parse(self: Task, message: dict[str, Any]) -> dict[str, Any]:
     settings = get_settings()
     limits = ParseLimits(max_text_chars=settings.max_text_chars, min_body_words=settings.min_body_words)
@@ -119,7 +121,7 @@ def parse(self: Task, message: dict[str, Any]) -> dict[str, Any]:
     return _run(self, "parse", message, _meta(message), work)
 
 
-@app.task(name="gleaner.enrich", bind=True)
+@app.task(name="gleaner.enrich", bind=True, max_retries=None)
 def enrich(self: Task, message: dict[str, Any]) -> dict[str, Any]:
     def work() -> dict[str, Any]:
         page = ParsedPage.model_validate(message)
@@ -135,7 +137,7 @@ def enrich(self: Task, message: dict[str, Any]) -> dict[str, Any]:
     return _run(self, "enrich", message, _meta(message), work)
 
 
-@app.task(name="gleaner.index", bind=True)
+@app.task(name="gleaner.index", bind=True, max_retries=None)
 def index(self: Task, message: dict[str, Any]) -> None:
     meta = _meta(message)
 

@@ -6,23 +6,16 @@ from datetime import datetime
 
 from workers import __version__
 from workers.models import Document, Entity, ParsedPage, PipelineInfo
+from workers.stages.entities import split_by_label
 from workers.stages.fingerprints import content_hash, simhash
 from workers.stages.text_stats import count_words
-
-
-def split_entities(entities: list[Entity]) -> tuple[list[str], list[str], list[str]]:
-    """Canonical names by kind, in the entities' order: persons, organizations, locations."""
-    persons = [e.name for e in entities if e.label == "PERSON"]
-    organizations = [e.name for e in entities if e.label == "ORG"]
-    locations = [e.name for e in entities if e.label in ("GPE", "LOC")]
-    return persons, organizations, locations
 
 
 def assemble_document(
     page: ParsedPage, entities: list[Entity], *, ner_model: str | None, ingested_at: datetime
 ) -> Document:
     ex = page.extraction
-    persons, organizations, locations = split_entities(entities)
+    persons, organizations, locations = split_by_label(entities)
     return Document(
         url=page.url,
         canonical_url=ex.canonical_url,

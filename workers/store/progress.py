@@ -15,6 +15,8 @@ _BATCH = "gleaner:batch:"
 _STAGE_COUNTS = "gleaner:stats:processed"
 _RATE = "gleaner:rate:"  # per-stage, per-minute counters
 TTL_S = 7 * 86400
+# Stages counted per batch here; "indexed" and "failed" are counted once per page by ``finish``.
+_BATCH_FIELD = {"parse": "parsed", "enrich": "enriched"}
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,8 @@ class ProgressStore:
         pipe.hincrby(_STAGE_COUNTS, stage, n)
         pipe.hincrby(f"{_RATE}{stage}", str(minute), n)
         pipe.expire(f"{_RATE}{stage}", 3600)
-        if batch_id:
-            pipe.hincrby(_BATCH + batch_id, stage, n)
+        if batch_id and stage in _BATCH_FIELD:
+            pipe.hincrby(_BATCH + batch_id, _BATCH_FIELD[stage], n)
         pipe.execute()
 
     def finish(self, batch_id: str | None, seq: int | None, outcome: str) -> None:

@@ -1,0 +1,368 @@
+"""HTML cleaner: main text and the page's own metadata, from one parse of the page.
+
+Pure stage: no Celery/Redis/Elasticsearch, no I/O, no network (nothing the page references is
+ever fetched).
+
+Design
+------
+1. Parse once with lxml (trafilatura's ``load_html``: encoding declarations, faulty doctypes).
+2. Metadata from that tree (``metadata_html.extract_metadata``: JSON-LD, OpenGraph, meta tags,
+   canonical link, <time>, bylines, <html lang>).
+3. Main text with trafilatura on the same tree, precision-oriented and without comments, as a
+   cascade that only pays for what a page needs:
+   a. the fast pass (trafilatura's own extractor, no readability/jusText comparison);
+   b. when it returns little (short text, or few paragraphs for the page), the full pass, which
+      adds trafilatura's readability/jusText second opinions; its result replaces the fast one
+      when it is longer.
+4. Block-level cleanup of the extracted tree, generic rather than per site: blocks that are mostly
+   link text ("READ MORE: <link>", "DON'T MISS" link lists), promo/share/newsletter/"related"
+   label lines, the headline repeated at the top (the title belongs in ``title``), and trailing
+   boilerplate (share/follow/subscribe/tags lines).
+5. Paragraphs joined by a blank line. Nothing article-like -> empty body (the caller records the
+   failure).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from lxml.etree import strip_tags
+
+from workers.models import Extraction
+from workers.stages.metadata_html import PageMetadata, extract_metadata
+
+__all__ = ["clean_html", "extract_body", "parse_html"]
+
+LOGGER = logging.getLogger(__name__)
+
+#: run the full trafilatura pass when the fast pass gives fewer characters than this ...
+FULL_PASS_MIN_CHARS = 1000
+#: ... or fewer than this many paragraphs
+FULL_PASS_MIN_BLOCKS = 2
+#: a block whose link text is at least this share of its text is navigation/promo, not prose
+LINK_DENSITY_MAX = 0.5
+#: ... unless it is long (a paragraph of prose with many inline links)
+LINK_BLOCK_MAX_WORDS = 40
+#: a fast-pass text at least this long that opens with the headline is trusted as is
+ANCHORED_MIN_WORDS = 60
+#: a body shorter than this (in words, and in characters for unspaced scripts) is not an article
+MIN_BODY_WORDS = 10
+MIN_BODY_CHARS = 80
+
+_WORD = re.compile(r"\w+")
+_WS = re.compile(r"\s+")
+
+# a "related"/promo label opening a block ("READ MORE: <link>", "DON'T MISS", "Also on rt.com <link>")
+_PROMO_START = re.compile(
+    r"^\W*(?:"
+    r"(?:read|see|watch|listen)(?: to)? (?:more|also|next|now|the full(?: story| article)?)"
+    r"|(?:also|more) (?:on|from|read)(?: [\w.-]+)?"
+    r"|related(?: [\w-]+){0,2}|recommended(?: for you| stories| articles?| reading)?"
+    r"|don'?t miss|do not miss|most (?:read|popular|viewed|shared)|trending(?: now)?"
+    r"|you (?:may|might) (?:also )?(?:like|enjoy|be interested in)|more stories|top stories"
+    r"|leggi anche|guarda anche|lesen sie auch|mehr zum thema|lire aussi|à lire aussi|voir aussi"
+    r"|leia (?:também|mais)|veja (?:também|mais)|lea también|ver también|lees ook"
+    r")",
+    re.I,
+)
+_LABEL_END = re.compile(r"\s*(?:[:|»>\-–—…]|\.\.\.|$)")
+# whole-line boilerplate anywhere in the body
+_BOILER_LINE = re.compile(
+    r"^\W*(?:advertisement|advertising|sponsored(?: content)?|story continues below(?: advertisement)?"
+    r"|continue reading(?: below| the main story)?|scroll (?:down )?to continue|skip (?:to )?(?:ad|advertisement)"
+    r"|(?:like|enjoy(?:ed)?|love)(?:d)? this (?:story|article|post)\?.*"
+    r"|share (?:this|on|via|the|to)\b.*|share\s*$|tweet\s*$|email\s*$|print\s*$|comments?\s*$"
+    r"|(?:sign up|subscribe|register)\b.{0,80}(?:newsletter|updates|inbox|alerts|free)\b.*"
+    r"|get (?:our|the) .{0,40}newsletter.*"
+    r"|follow (?:us|@\w+|[\w .&]{1,40}) on (?:twitter|facebook|instagram|linkedin|youtube|tiktok|social media)\b.*"
+    r"|image (?:source|credit|copyright)\s*:.*|photo(?:graph)? credit\s*:.*|(?:photo|image|picture)s?\s*:\s*(?:getty|ap|reuters|afp|shutterstock).{0,60}"
+    r")\W*$",
+    re.I,
+)
+# lines only removed at the end of the body
+_TRAILING_LINE = re.compile(
+    r"^\W*(?:tags?|topics?|filed under|categories|category|related topics|keywords|posted in|"
+    r"more on(?: this)?(?: story| topic)?|about the author|share(?: this)?(?: article| story| post)?)"
+    r"\s*(?:[:|»>\-–]|$)",
+    re.I,
+)
+_SENTENCE_END = re.compile(r"[.!?…][\"”’)]?\s*$")
+
+_trafilatura = None
+
+
+# ----------------------------------------------------------------------------- trafilatura import
+
+
+def _load_trafilatura():
+    """Import trafilatura lazily, once, and do its one-time set-up outside any page's time."""
+    global _trafilatura
+    if _trafilatura is None:
+        import trafilatura
+        import trafilatura.external
+        import trafilatura.utils
+        import trafilatura.xml
+
+        # the union of jusText's stoplists (~0.2 s) is built on first use: build it now, not
+        # inside the first page that needs the jusText fallback
+        if trafilatura.external.JT_STOPLIST is None:
+            trafilatura.external.jt_stoplist_init()
+        _trafilatura = trafilatura
+    return _trafilatura
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+def parse_html(html: str | bytes):
+    """An lxml.html tree of the page, or None if it is not HTML at all."""
+    if not html:
+        return None
+    traf = _load_trafilatura()
+    try:
+        return traf.utils.load_html(html)
+    except Exception as err:  # noqa: BLE001 - malformed input must not crash the stage
+        LOGGER.debug("parse failed: %s", err)
+        return None
+
+
+# ----------------------------------------------------------------------------- body
+
+
+def _norm_text(text: str) -> str:
+    return _WS.sub(" ", text).strip()
+
+
+def _tokens_key(text: str) -> str:
+    return " ".join(_WORD.findall(text.casefold()))
+
+
+def _block_text(elem) -> str:
+    return _norm_text("".join(elem.itertext()))
+
+
+def _link_text_len(elem) -> int:
+    return sum(len(_norm_text("".join(ref.itertext()))) for ref in elem.iter("ref"))
+
+
+def _run_trafilatura(tree, url: str | None, fast: bool):
+    traf = _load_trafilatura()
+    return traf.bare_extraction(
+        tree,
+        url=url,
+        fast=fast,
+        favor_precision=True,
+        include_comments=False,
+        include_links=True,  # kept to measure link density, stripped before serialization
+        include_tables=True,
+        include_images=False,
+        include_formatting=False,
+        output_format="python",
+    )
+
+
+def _body_len(doc) -> tuple[int, int]:
+    if doc is None or doc.body is None:
+        return 0, 0
+    text = doc.text or ""
+    return len(text), len(doc.body)
+
+
+def _is_title(text_key: str, title_keys: set[str]) -> bool:
+    if not text_key:
+        return False
+    for key in title_keys:
+        if text_key == key:
+            return True
+        # title with a site suffix or a kicker/section label glued on
+        if len(key) >= 20 and (text_key.startswith(key) or text_key.endswith(key)) and len(text_key) <= len(key) * 1.5:
+            return True
+    return False
+
+
+def _is_promo(text: str, link_chars: int) -> bool:
+    """A promo label used as one: followed by a separator or nothing, short, or carrying a link."""
+    match = _PROMO_START.match(text)
+    if not match:
+        return False
+    return bool(
+        _LABEL_END.match(text, match.end())
+        or len(_WORD.findall(text)) <= 8
+        or link_chars >= 0.3 * len(text)
+    )
+
+
+def _title_keys(meta: PageMetadata | None) -> set[str]:
+    if meta is None:
+        return set()
+    keys = {_tokens_key(t) for t in [meta.title, meta.h1, *meta.raw_titles] if t}
+    keys.discard("")
+    return keys
+
+
+def _anchored(doc, title_keys: set[str]) -> bool:
+    """The fast pass found the article itself: its text opens with the page's headline."""
+    if doc is None or doc.body is None or not title_keys or len(_WORD.findall(doc.text or "")) < ANCHORED_MIN_WORDS:
+        return False
+    return any(_is_title(_tokens_key(_block_text(elem)), title_keys) for elem in doc.body[:2])
+
+
+def _drop(elem) -> None:
+    parent = elem.getparent()
+    if parent is not None:
+        parent.remove(elem)
+
+
+_CONTAINERS = frozenset(("div", "section", "article", "main", "body", "span"))
+_BLOCKS = frozenset(("p", "head", "list", "quote", "table", "div", "section", "article", "main", "code", "h1", "h2", "h3", "h4", "ul", "ol"))
+
+
+def _leaf_blocks(parent):
+    """Paragraph-level elements; containers (readability's fallback output nests divs) are opened."""
+    for elem in parent:
+        if not isinstance(elem.tag, str):
+            continue
+        if elem.tag in _CONTAINERS and any(child.tag in _BLOCKS for child in elem):
+            yield from _leaf_blocks(elem)
+        elif elem.tag in _BLOCKS or parent.tag == "body":
+            yield elem  # inline elements (links, emphasis) between blocks stay with their text
+
+
+def _clean_blocks(body, meta: PageMetadata | None) -> None:
+    """Remove promo/link blocks, a repeated headline at the top and trailing boilerplate, in place."""
+    blocks = list(_leaf_blocks(body))
+    kept = []
+    for elem in blocks:
+        text = _block_text(elem)
+        if not text:
+            _drop(elem)
+            continue
+        words = len(_WORD.findall(text))
+        links = _link_text_len(elem)
+        if (
+            links
+            and links >= LINK_DENSITY_MAX * len(text)
+            and words <= LINK_BLOCK_MAX_WORDS
+            and not (words >= 6 and _SENTENCE_END.search(text))  # a linked sentence is still prose
+        ):
+            _drop(elem)
+            continue
+        if elem.tag != "list" and words <= 30 and (_is_promo(text, links) or _BOILER_LINE.match(text)):
+            _drop(elem)
+            continue
+        kept.append(elem)
+
+    # the headline repeated as the first block(s)
+    title_keys = _title_keys(meta)
+    if title_keys and kept:
+        for _ in range(2):
+            if kept and kept[0].tag in ("head", "p") and _is_title(_tokens_key(_block_text(kept[0])), title_keys):
+                _drop(kept.pop(0))
+
+    # trailing boilerplate: short label/share/tag lines at the very end
+    while kept:
+        last = kept[-1]
+        text = _block_text(last)
+        words = len(_WORD.findall(text))
+        if words <= 40 and (_TRAILING_LINE.match(text) or _BOILER_LINE.match(text) or _is_promo(text, _link_text_len(last))):
+            _drop(kept.pop())
+            continue
+        if last.tag == "head" and len(kept) > 1:  # a heading with nothing after it
+            _drop(kept.pop())
+            continue
+        break
+
+
+def _serialize(body) -> str:
+    traf = _load_trafilatura()
+    # trafilatura's own extractor emits flat paragraphs; nested divs mean the readability fallback
+    fragmented = body.find(".//div") is not None
+    strip_tags(body, "ref")  # links only served the link-density test
+    # source line breaks inside a paragraph are not paragraph breaks (<lb/> elements are)
+    for elem in body.iter():
+        if elem.text and "\n" in elem.text:
+            elem.text = elem.text.replace("\n", " ")
+        if elem.tail and "\n" in elem.tail:
+            elem.tail = elem.tail.replace("\n", " ")
+    try:
+        text = traf.xml.xmltotxt(body, False)
+    except Exception:  # noqa: BLE001 - fall back to raw text
+        text = "\n".join(_block_text(elem) for elem in body)
+    paragraphs = [p for p in (_norm_text(line) for line in text.split("\n")) if p]
+    if fragmented:
+        paragraphs = _merge_fragments(paragraphs)
+    return "\n\n".join(paragraphs)
+
+
+_CONTINUATION = re.compile(r"^(?:[,.;:)\]!?…]|[a-z][a-z\s])")
+
+
+def _merge_fragments(paragraphs: list[str]) -> list[str]:
+    """Rejoin sentences that readability's output splits around links ("cited by" / "DigiTimes" / ". A")."""
+    merged: list[str] = []
+    for para in paragraphs:
+        if merged and _CONTINUATION.match(para):
+            sep = "" if para[0] in ",.;:)]!?…" else " "
+            merged[-1] = f"{merged[-1]}{sep}{para}"
+        else:
+            merged.append(para)
+    return merged
+
+
+def _safe_run(tree, url: str | None, fast: bool):
+    try:
+        return _run_trafilatura(tree, url, fast)
+    except Exception as err:  # noqa: BLE001 - RecursionError on absurd nesting, lxml errors...
+        LOGGER.debug("trafilatura (fast=%s) failed: %s %s", fast, type(err).__name__, url)
+        return None
+
+
+def extract_body(tree, url: str | None = None, meta: PageMetadata | None = None) -> str:
+    """Main text of a parsed page, paragraphs separated by blank lines ("" if none)."""
+    if tree is None:
+        return ""
+    doc = _safe_run(tree, url, fast=True)
+    n_chars, n_blocks = _body_len(doc)
+    if (n_chars < FULL_PASS_MIN_CHARS or n_blocks < FULL_PASS_MIN_BLOCKS) and not _anchored(doc, _title_keys(meta)):
+        full = _safe_run(tree, url, fast=False)
+        if _body_len(full)[0] > n_chars:
+            doc = full
+    if doc is None or doc.body is None or not len(doc.body):
+        return ""
+    try:
+        _clean_blocks(doc.body, meta)
+        body = _serialize(doc.body)
+    except Exception as err:  # noqa: BLE001 - a page must never crash the stage
+        LOGGER.debug("post-processing failed: %s %s", type(err).__name__, url)
+        return ""
+    if len(_WORD.findall(body)) < MIN_BODY_WORDS and len(body) < MIN_BODY_CHARS:
+        return ""
+    return body
+
+
+# ----------------------------------------------------------------------------- stage
+
+
+def clean_html(html: str, url: str | None = None) -> Extraction:
+    """Clean one HTML page: main content in ``body`` plus the page's own metadata."""
+    tree = parse_html(html)
+    if tree is None:
+        return Extraction(body="")
+    try:
+        meta = extract_metadata(tree, url)
+    except Exception as err:  # noqa: BLE001 - metadata is best effort, the body still counts
+        LOGGER.debug("metadata failed: %s %s", type(err).__name__, url)
+        meta = PageMetadata()
+    body = extract_body(tree, url, meta)
+    return Extraction(
+        body=body,
+        title=meta.title,
+        description=meta.description,
+        authors=meta.authors,
+        published_at=meta.published_at,
+        site_name=meta.site_name,
+        canonical_url=meta.canonical_url,
+        tags=meta.tags,
+        language=meta.language,
+    )
