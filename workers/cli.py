@@ -111,7 +111,7 @@ def parse(paths: PathsArg) -> None:
             continue
         ex = item.extraction.model_dump(mode="json")
         _print_json({"source": item.source, "url": item.url, "id": item.doc_id, "kind": item.kind,
-                     "language": item.language, **ex})
+                     **ex, "language": item.language})
     raise typer.Exit(1 if failed else 0)
 
 
