@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 GLEANER := $(BIN)/gleaner
 SAMPLES := tests/fixtures/jpost-gantz-2020-09-23.txt tests/fixtures/pages
 
-.PHONY: install up down status run test test-unit test-integration bench-extract schemas clean
+.PHONY: install up down status run test test-unit test-integration test-faults bench-extract bench-entities schemas clean
 
 install: $(VENV)/.installed
 
@@ -39,8 +39,21 @@ test: install
 test-unit: install
 	$(BIN)/pytest -m unit -q
 
+test-integration: install
+	ops/stack.sh up
+	$(BIN)/pytest -m integration -q
+
+## Fault tests: their own private stack (other ports), killed and restarted on purpose.
+test-faults: install
+	$(BIN)/pytest -m faults -q
+
+## Main-content extraction: both dev sets, Gleaner vs trafilatura vs jusText.
 bench-extract: install
 	$(BIN)/python ops/bench/bench_extract.py
+
+## Entities: precision/recall on both dev sets vs plain spaCy.
+bench-entities: install
+	$(BIN)/python ops/bench/bench_entities.py
 
 schemas: install
 	$(GLEANER) schemas
