@@ -194,6 +194,14 @@ def test_case_whitespace_punctuation_and_typo_variants():
     assert "the United Sates" in ents["United States"].aliases
 
 
+def test_company_suffix_merges():
+    ents = by_name(run_fake({"Apple, Inc.": "ORG", "Apple": "ORG", "Gannett Co.": "ORG", "Gannett": "ORG"},
+                            "Apple, Inc. said. Apple added. Apple left. Gannett Co. and Gannett."))
+    assert set(ents) == {"Apple", "Gannett Co."}  # the most frequent form names it (ties: the longer)
+    assert ents["Apple"].count == 3 and ents["Apple"].aliases == ["Apple, Inc."]
+    assert ents["Gannett Co."].count == 2 and ents["Gannett Co."].aliases == ["Gannett"]
+
+
 def test_nickname_and_honorific_merge():
     ents = by_name(run_fake({"Joshua Apte": "PERSON", "Josh Apte": "PERSON", "Apte": "PERSON",
                              "Ms Persson": "PERSON", "Persson": "PERSON"},
@@ -225,6 +233,91 @@ def test_language_other_than_model_gets_nothing(nlp):
     assert extract_entities(nlp, EntityInput(None, "Angela Merkel spoke in Berlin.", language="en-GB"))
 
 
+def test_lowercase_tag_never_gives_the_spelling():
+    ents = run_fake({"Lexus LC Convertible": "ORG"}, "The Lexus LC Convertible is here.",
+                    tags=["lexus lc convertible"])
+    assert [e.name for e in ents] == ["Lexus LC Convertible"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Only the article: title support, page furniture left in the body
+# ---------------------------------------------------------------------------------------------
+def test_title_is_its_own_text_and_needs_the_body():
+    fake = FakeNLP({"Stadia Falls Short": "PERSON", "Google": "ORG", "Stadia": "ORG"})
+    ents = extract_entities(fake, EntityInput(title="Stadia Falls Short of 4K, says Google",
+                                              body="Google launched Stadia on Tuesday.\n\nIt streams games."))
+    assert fake.seen[0] == "Stadia Falls Short of 4K, says Google"  # the title alone
+    assert fake.seen[1].startswith("Google launched")
+    assert {e.name for e in ents} == {"Google", "Stadia"}  # headline junk is not in the body
+    # an entity only the title names is kept when the body writes it, even if NER missed it there
+    ents = run_fake({"Acme": ["ORG", "PERSON"]}, "acme news.", title="Acme wins")
+    assert ents == []
+    fake = FakeNLP({"Acme": "ORG"})
+    fake_body = "The deal was made by Acme-owned firms."  # "Acme-" is a whole word here
+    assert [e.name for e in extract_entities(fake, EntityInput("Acme wins", fake_body))] == ["Acme"]
+
+
+def test_title_full_name_supported_by_its_short_form():
+    ents = run_fake({"Benny Gantz": "PERSON", "Gantz": "PERSON", "Stadia Falls Short": "PERSON",
+                     "Stadia": "PERSON"},
+                    "Gantz met Esper.\n\nStadia is out.", title="Benny Gantz in US; Stadia Falls Short")
+    named = by_name(ents)
+    assert set(named) == {"Benny Gantz", "Stadia"}  # the junk full name cannot absorb "Stadia"
+    assert named["Benny Gantz"].count == 2 and named["Benny Gantz"].aliases == ["Gantz"]
+
+
+def test_real_model_title_and_body(nlp):
+    page = EntityInput(title="Stadia Falls Short of 4K at Launch, Destiny 2 Runs at a Native 1080p",
+                       body="Google Stadia launched on Tuesday. Digital Foundry tested Destiny 2 on it.")
+    names = {e.name for e in extract_entities(nlp, page)}
+    assert "Stadia Falls Short" not in names and not any("Falls" in n for n in names)
+
+
+CREDITS_BODY = """Stocks rose in New York on Friday as Acme gained.
+
+Reporting by Ann Lee; additional reporting by Bob Ray and Cid Moe; Editing by Dan Fox
+Eve Kim contributed reporting from Hong Kong.
+SOURCE: Globex News
+Image caption Fay Wu has managed Gus Pal, among others
+Follow Initech on Facebook, Twitter and Instagram.
+Share on Facebook Share on Twitter Share via Email
+An Umbrella cargo ship leaves Springfield, on Aug. 31, 2019. (AP)
+The first map of Titan. ( NASA/JPL-Caltech/ASU )
+By Hal Ito , Ivy Jo on Monday, November 18th, 2019 at 11:08 a.m.
+By Christmas, Acme expects sales in Paris to double."""
+
+
+def test_furniture_lines_give_no_entities():
+    script = {name: "PERSON" for name in ("Ann Lee", "Bob Ray", "Cid Moe", "Dan Fox", "Eve Kim", "Fay Wu",
+                                          "Gus Pal", "Hal Ito", "Ivy Jo")}
+    script.update({"New York": "GPE", "Acme": "ORG", "Hong Kong": "GPE", "Globex News": "ORG",
+                   "Initech": "ORG", "Facebook": "ORG", "Twitter": "ORG", "Instagram": "ORG",
+                   "Umbrella": "ORG", "Springfield": "GPE", "Titan": "LOC", "NASA/JPL-Caltech/ASU": "ORG",
+                   "Paris": "GPE"})
+    names = {e.name: e for e in run_fake(script, CREDITS_BODY)}
+    # "By Christmas, ..." is a sentence, not a byline: no PERSON right after "By" -> kept
+    assert set(names) == {"New York", "Acme", "Paris"}
+    assert names["Acme"].count == 2
+
+
+def test_byline_and_credit_rules_are_line_level():
+    body = ("By Hal Ito\n\nReporting by the Globe found that Acme paid bribes in Ohio, and the report was "
+            "cited by many other newspapers across the country for months.")
+    names = {e.name for e in run_fake({"Hal Ito": "PERSON", "Globe": "ORG", "Acme": "ORG", "Ohio": "GPE"}, body)}
+    assert names == {"Globe", "Acme", "Ohio"}  # a long sentence starting "Reporting by" is article text
+
+
+def test_more_junk_mentions():
+    body = ("The galley was clean. Also on rt.com Journalists met.\n\n"
+            "Plague of mosquitos heads to Britain as Hurri...\n\nBritain and Amazon.com agree.")
+    script = {"galley": "PERSON", "rt.com Journalists": "ORG", "Hurri": "PERSON", "Britain": "GPE",
+              "Amazon.com": "ORG"}
+    assert {e.name for e in run_fake(script, body)} == {"United Kingdom", "Amazon.com"}
+    # a lowercase product code is a name; short lowercase words are not
+    ents = run_fake({"777x": "ORG", "mm": "ORG", "n’t": "ORG"}, "Orders of 777x jets; 5 mm; don’t.")
+    assert [e.name for e in ents] == ["777x"]
+
+
 # ---------------------------------------------------------------------------------------------
 # Salience, batching, bounds
 # ---------------------------------------------------------------------------------------------
@@ -244,6 +337,14 @@ def test_long_text_is_capped_and_chunked():
     assert sum(len(t) for t in fake.seen) <= ent_mod.MAX_TEXT_CHARS
     assert max(len(t) for t in fake.seen) <= ent_mod.CHUNK_CHARS
     assert ents[0].name == "Acme" and 1000 < ents[0].count < 5000
+
+
+def test_max_chars_is_configurable():
+    fake = FakeNLP({"Acme": "ORG"})
+    body = "\n\n".join(f"Paragraph {i} about Acme." for i in range(1000))
+    ents = extract_entities(fake, EntityInput(title=None, body=body), max_chars=2000)
+    assert sum(len(t) for t in fake.seen) <= 2000
+    assert 50 < ents[0].count < 200
 
 
 def test_batch_equals_single(nlp):

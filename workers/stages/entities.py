@@ -4,19 +4,26 @@ Pure module: plain data in, plain data out; the only I/O is loading the spaCy mo
 
 Pipeline for one page (``extract_entities_batch`` does many at once through ``nlp.pipe``):
 
-1. Text = title + blank line + body, capped at ``MAX_TEXT_CHARS`` and cut into chunks of at most
-   ``CHUNK_CHARS`` on paragraph boundaries (well under spaCy's ``max_length``). A page whose
-   declared language is not the model's gets no entities.
+1. Text = title + blank line + body, capped at ``MAX_TEXT_CHARS`` (or ``max_chars``). The title is
+   a text of its own for the model; the body is cut into chunks of at most ``CHUNK_CHARS`` on
+   paragraph boundaries (well under spaCy's ``max_length``). A page whose declared language is not
+   the model's gets no entities.
 2. spaCy NER inside ``nlp.memory_zone()``: only plain ``(text, label, start, end)`` tuples leave
    the zone, so the vocab and string store do not grow over tens of thousands of pages.
 3. Mentions with labels PERSON, ORG, GPE, LOC are cleaned (possessive, edge punctuation) and junk
    is dropped (spans over a line break, ``Tags ...`` lines, no letters, single characters, short
-   all-lowercase words such as "n't" or "mm", URLs, photo-credit contexts such as
-   ``(photo credit: Courtesy)``).
+   all-lowercase words such as "n't" or "mm", all-lowercase PERSONs, URLs and lowercase domains,
+   names cut by "...", photo-credit contexts such as ``(photo credit: Courtesy)``). Only the
+   article counts: mentions on body lines that are page furniture the cleaner let through
+   (credit lines "Reporting by ...; Editing by ...", "X contributed reporting", "Source: ...",
+   "Image caption ...", captions ending with a picture credit "(AP)", share/follow buttons,
+   bylines "By <PERSON> ...") are dropped, and a title mention is kept only when the body writes
+   it too (headline case makes the model invent names such as "Stadia Falls Short").
 4. Merging, per document: same normalized key (case, leading "the", punctuation, whitespace,
-   accents, PERSON honorifics and middle initials); the shipped alias table (``US``/``U.S.``/
-   ``the United States`` -> ``United States`` ...); short forms of person names (``Gantz`` ->
-   ``Benny Gantz`` when exactly one person name in the document or the page's tags ends with it);
+   accents, PERSON honorifics and middle initials, company suffixes "Inc."/"Co."...); the shipped
+   alias table (``US``/``U.S.``/``the United States`` -> ``United States`` ...); short forms of
+   person names (``Gantz`` -> ``Benny Gantz`` when exactly one person name in the document or the
+   page's tags ends with it);
    typos (edit distance 1 against another name of the same label, both at least 8 characters).
    The label is the majority over mentions (ties: PERSON > GPE > ORG > LOC); the alias table's label
    wins for its entries. Every surface form seen is kept in ``aliases``.
@@ -104,6 +111,8 @@ _TITLES = {"president", "senator", "sen", "governor", "gov", "rep", "representat
            "chancellor", "mayor", "gen", "general", "col", "colonel", "capt", "captain", "lt",
            "sgt", "sergeant", "officer", "detective", "det", "coach", "commissioner", "ambassador",
            "professor", "attorney", "spokesman", "spokeswoman", "chairman", "chairwoman", "ceo"}
+_COMPANY_SUFFIXES = {"inc", "incorporated", "corp", "corporation", "co", "ltd", "limited", "llc", "plc",
+                     "gmbh", "ag", "nv", "bv", "sa", "spa", "lp", "llp"}
 _NAME_PARTICLES = {"de", "da", "del", "della", "der", "di", "du", "van", "von", "la", "le", "bin",
                    "ibn", "al", "el", "ben", "y", "st"}
 
@@ -113,6 +122,9 @@ _POSSESSIVE = re.compile(r"(?:['’]s|(?<=s)['’])$")
 _LEADING_THE = re.compile(r"^(?:the|The|THE)\s+")
 _TAGS_PREFIX = re.compile(r"^tags?\b", re.IGNORECASE)
 _URLISH = re.compile(r"https?:|www\.|\w\.\w{2,}/", re.IGNORECASE)
+# a lowercase domain inside a mention ("rt.com Journalists"); "Amazon.com" is a name
+_DOMAIN = re.compile(r"(?<![\w.])[a-z][\w-]*\.(?:com|org|net|gov|edu|io|co|uk|tv|info|news|ly|me)\b")
+_TRUNCATED_AFTER = re.compile(r"^(?:\.\.\.|…)")
 _LETTER = re.compile(r"[^\W\d_]")
 _LATIN = re.compile(r"[A-Za-z]")
 # Text right before a mention, on the same line, that makes it a photo/credit line.
@@ -174,24 +186,34 @@ def ner_model_version(nlp: Language) -> str:
     return f"{name}-{version}" if version else name
 
 
-def extract_entities(nlp: Language, page: EntityInput) -> list[Entity]:
+def extract_entities(nlp: Language, page: EntityInput, max_chars: int | None = None) -> list[Entity]:
     """Entities of one page, sorted by salience (highest first). See the module docstring."""
-    return extract_entities_batch(nlp, [page], batch_size=1)[0]
+    return extract_entities_batch(nlp, [page], batch_size=1, max_chars=max_chars)[0]
 
 
 def extract_entities_batch(
-    nlp: Language, pages: Sequence[EntityInput], batch_size: int = 32
+    nlp: Language, pages: Sequence[EntityInput], batch_size: int = 32, max_chars: int | None = None
 ) -> list[list[Entity]]:
     """Entities of each page (same order as ``pages``), running NER through ``nlp.pipe``.
 
     All chunks of all pages go through one ``nlp.pipe`` call inside ``nlp.memory_zone()`` (when
-    the spaCy version has it); only plain Python strings and ints leave the zone.
+    the spaCy version has it); only plain Python strings and ints leave the zone. The title is a
+    text of its own, so a headline never changes how the body's first sentence is read.
+    ``max_chars`` caps title + body (default ``MAX_TEXT_CHARS``; the pipeline passes
+    ``GLEANER_NER_MAX_CHARS``).
     """
-    prepared: list[_Prepared | None] = [_prepare(page, nlp.lang) for page in pages]
+    cap = MAX_TEXT_CHARS if max_chars is None else max(1000, int(max_chars))
+    prepared: list[_Prepared | None] = [_prepare(page, nlp.lang, cap) for page in pages]
     jobs: list[tuple[int, int, str]] = []
+    limit = _chunk_limit(nlp)
     for i, prep in enumerate(prepared):
-        if prep is not None:
-            jobs.extend((i, off, chunk) for off, chunk in _chunks(prep.text, _chunk_limit(nlp)))
+        if prep is None:
+            continue
+        if prep.has_title:
+            jobs.append((i, 0, prep.text[:prep.title_end]))
+        if prep.body_start < len(prep.text):
+            body = prep.text[prep.body_start:]
+            jobs.extend((i, prep.body_start + off, chunk) for off, chunk in _chunks(body, limit))
     raw: list[list[tuple[str, str, int, int]]] = [[] for _ in pages]
     if jobs:
         zone = getattr(nlp, "memory_zone", None)
@@ -232,13 +254,16 @@ class _Prepared:
     lead_end: int
     has_title: bool
     tags: tuple[str, ...]
+    title_end: int = 0  # end of the title in ``text``
+    #: body lines that are not article text: ``(start, end, kind)``, ascending
+    boiler: list[tuple[int, int, str]] = field(default_factory=list)
 
 
 def _normalize_newlines(s: str) -> str:
     return s.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _prepare(page: EntityInput, model_lang: str) -> _Prepared | None:
+def _prepare(page: EntityInput, model_lang: str, max_chars: int = MAX_TEXT_CHARS) -> _Prepared | None:
     lang = (page.language or "").strip().lower().replace("_", "-").split("-")[0]
     if lang and model_lang and lang != model_lang.lower():
         return None
@@ -248,12 +273,12 @@ def _prepare(page: EntityInput, model_lang: str) -> _Prepared | None:
         return None
     prefix = f"{title}\n\n" if title else ""
     text = prefix + body
-    if len(text) > MAX_TEXT_CHARS:
-        cut = text.rfind("\n", 0, MAX_TEXT_CHARS)
-        if cut < MAX_TEXT_CHARS // 2:
-            cut = text.rfind(" ", 0, MAX_TEXT_CHARS)
-        if cut < MAX_TEXT_CHARS // 2:
-            cut = MAX_TEXT_CHARS
+    if len(text) > max_chars:
+        cut = text.rfind("\n", 0, max_chars)
+        if cut < max_chars // 2:
+            cut = text.rfind(" ", 0, max_chars)
+        if cut < max_chars // 2:
+            cut = max_chars
         text = text[:cut]
     body_start = len(prefix) if len(text) > len(prefix) else len(text)
     para_starts = _paragraph_starts(text, body_start)
@@ -263,7 +288,9 @@ def _prepare(page: EntityInput, model_lang: str) -> _Prepared | None:
     else:
         second_end = len(text)
     lead_end = min(second_end, body_start + max(int(0.2 * body_len), 600))
-    return _Prepared(text, body_start, para_starts, lead_end, bool(title), tuple(page.tags or ()))
+    title_end = min(len(title), len(text))
+    return _Prepared(text, body_start, para_starts, lead_end, bool(title), tuple(page.tags or ()),
+                     title_end, _boilerplate_lines(text, body_start))
 
 
 def _paragraph_starts(text: str, body_start: int) -> list[int]:
@@ -272,6 +299,69 @@ def _paragraph_starts(text: str, body_start: int) -> list[int]:
     if not seps:
         seps = list(re.finditer(r"\n\s*", text[body_start:]))
     return [body_start] + [body_start + m.end() for m in seps if body_start + m.end() < len(text)]
+
+
+# Body lines that are page furniture even when the cleaner kept them. Every mention on such a
+# line is dropped ("kind" says why; a byline counts only when a PERSON starts right after "By").
+_CREDIT_LINE = re.compile(
+    r"^\W{0,3}(?:additional\s+)?(?:reporting|writing|editing|edited|compiled|reported|written|"
+    r"research|translation|translated|produced|photos?|photographs?|images?|pictures?|video|graphics?)"
+    r"(?:\s+and\s+\w+)?\s+by\b",
+    re.IGNORECASE,
+)
+_CREDIT_AGAIN = re.compile(r"(?:;|\b(?:editing|edited|writing|written|reporting|compiled)\s+by\b.*"
+                           r"\b(?:editing|edited|writing|written|reporting|compiled)\s+by\b)", re.IGNORECASE)
+_CONTRIBUTED = re.compile(
+    r"\bcontributed\s+(?:additional\s+)?(?:reporting|research|to\s+(?:this|the)\s+(?:report|story|article))\b",
+    re.IGNORECASE,
+)
+_CAPTION_LINE = re.compile(
+    r"^\W{0,3}(?:(?:image|photo|picture|video|media)s?\s+(?:caption|copyright|credit|source)s?\b|"
+    r"(?:captions?|credits?|sources?|photo|image|picture)\s*:)",
+    re.IGNORECASE,
+)
+_SOCIAL = r"(?:facebook|twitter|instagram|youtube|linkedin|tiktok|snapchat|pinterest|flipboard|telegram|whatsapp|email)"
+_CALL_TO_ACTION = re.compile(
+    r"^\W{0,3}(?:share\s+(?:on|via|this)\b|"
+    rf"(?:follow|(?:like|find|join)\s+us|connect\s+with)\s.{{0,80}}?\b(?:on|via)\s+{_SOCIAL}\b|"
+    r"listen\s+(?:to\s.{0,60}?\blive\b|back\b))",
+    re.IGNORECASE,
+)
+# a caption that ends with its picture credit: "... in Nogales, Ariz. (AP)", "( NASA/JPL-Caltech/ASU )"
+_CREDIT_PAREN = re.compile(
+    r"\(\s*(?:(?:AP|AFP|Reuters|EPA|UPI|PA|Getty(?:\s+Images)?|Shutterstock|iStock)(?:\s+Photos?)?"
+    r"(?:\s*/[^()]*)?|[A-Z][^()\s/]*(?:\s*/\s*[A-Z][^()\s/]*)+)\s*\)\s*\.?$"
+)
+_BYLINE = re.compile(r"^\W{0,3}by\s+(?=[A-Z])", re.IGNORECASE)
+
+
+def _boilerplate_lines(text: str, body_start: int) -> list[tuple[int, int, str]]:
+    """``(start, end, kind)`` of the body lines that are credits, captions, bylines, share buttons."""
+    out: list[tuple[int, int, str]] = []
+    pos = body_start
+    for line in text[body_start:].split("\n"):
+        start, end = pos, pos + len(line)
+        pos = end + 1
+        stripped = line.strip()
+        if not stripped:
+            continue
+        words = len(stripped.split())
+        kind = None
+        if _CREDIT_LINE.match(stripped) and (words <= 15 or _CREDIT_AGAIN.search(stripped)):
+            kind = "credit"
+        elif words <= 25 and _CONTRIBUTED.search(stripped):
+            kind = "credit"
+        elif words <= 60 and _CAPTION_LINE.match(stripped):
+            kind = "caption"
+        elif words <= 60 and _CALL_TO_ACTION.match(stripped):
+            kind = "social"
+        elif words <= 60 and _CREDIT_PAREN.search(stripped):
+            kind = "caption"
+        elif words <= 20 and (m := _BYLINE.match(stripped)):
+            kind = f"byline:{start + (len(line) - len(line.lstrip())) + m.end()}"
+        if kind:
+            out.append((start, end, kind))
+    return out
 
 
 def _chunk_limit(nlp: Any) -> int:
@@ -353,6 +443,8 @@ def _key(s: str) -> str:
     toks = k.split()
     while len(toks) > 1 and toks[0] in _HONORIFICS:
         toks = toks[1:]
+    while len(toks) > 1 and toks[-1] in _COMPANY_SUFFIXES:
+        toks = toks[:-1]  # "Apple, Inc." and "Gannett Co." are Apple and Gannett
     if len(toks) == 3 and len(toks[1]) == 1 and len(toks[0]) > 1 and len(toks[2]) > 1:
         toks = [toks[0], toks[2]]
     return " ".join(toks)
@@ -459,18 +551,39 @@ def _is_junk(raw: str, text: str, start: int) -> bool:
     stripped = raw.strip()
     if "\n" in stripped or "\r" in stripped:
         return True  # spans a line break: two things glued together
-    if _TAGS_PREFIX.match(stripped) or _URLISH.search(stripped):
+    if _TAGS_PREFIX.match(stripped) or _URLISH.search(stripped) or _DOMAIN.search(stripped):
         return True
+    if _TRUNCATED_AFTER.match(text[start + len(raw):start + len(raw) + 3]):
+        return True  # "Britain as Hurri...": a teaser cut in the middle of a name
     line_start = text.rfind("\n", 0, start) + 1
     before = text[max(line_start, start - 60):start]
     return bool(_CREDIT_BEFORE.search(before))
 
 
+def _furniture(prep: _Prepared, raw: list[tuple[str, str, int, int]]) -> list[tuple[int, int]]:
+    """Ranges of the boilerplate lines whose mentions are dropped (bylines need a PERSON after "By")."""
+    if not prep.boiler:
+        return []
+    person_starts = {start for _, label, start, _ in raw if label == "PERSON"}
+    out: list[tuple[int, int]] = []
+    for start, end, kind in prep.boiler:
+        if kind.startswith("byline:") and int(kind.split(":", 1)[1]) not in person_starts:
+            continue
+        out.append((start, end))
+    return out
+
+
 def _mentions(prep: _Prepared, raw: list[tuple[str, str, int, int]]) -> list[_Mention]:
     out: list[_Mention] = []
+    furniture = _furniture(prep, raw)
+    furniture_starts = [r[0] for r in furniture]
     for text, label, start, end in raw:
         if _is_junk(text, prep.text, start):
             continue
+        if furniture:
+            j = bisect.bisect_right(furniture_starts, start) - 1
+            if j >= 0 and start < furniture[j][1]:
+                continue  # credit, caption, byline or share line
         surface = _clean_surface(text)
         name = _display(surface, label)
         letters = _LETTER.findall(name)
@@ -478,8 +591,10 @@ def _mentions(prep: _Prepared, raw: list[tuple[str, str, int, int]]) -> list[_Me
             continue
         if len(name) > 100 or len(name.split()) > 10 or name.casefold() in _CREDIT_WORDS:
             continue
-        if len(letters) <= 3 and _LATIN.search(name) and not any(c.isupper() for c in name):
-            continue  # "mm", "n’t", "777x": short and all lowercase is never a name
+        if _LATIN.search(name) and not any(c.isupper() for c in name) and (
+            (len(letters) <= 3 and not any(c.isdigit() for c in name)) or label == "PERSON"
+        ):
+            continue  # "mm", "n’t"; a PERSON "galley": all lowercase is not a name ("777x" is)
         key = _key(name)
         if not key:
             continue
@@ -537,7 +652,7 @@ def _merge(mentions: list[_Mention], tags: Sequence[str]) -> list[_Cluster]:
             continue
         cl = clusters.get(tkey)
         if cl is not None:
-            if cl.name is None:
+            if cl.name is None and not tag.islower():  # "lexus lc convertible" is no spelling
                 cl.name = tag
         elif _looks_like_name(tag) and all(t.isalpha() for t in tkey.split()):
             tag_names.setdefault(tkey, tag)
@@ -614,11 +729,28 @@ def _canonical_name(cl: _Cluster) -> str:
     first: dict[str, int] = {}
     for m in cl.mentions:
         first.setdefault(m.name, m.start)
-    return max(forms, key=lambda f: (not f.isupper(), forms[f], len(f), -first[f]))
+    return max(forms, key=lambda f: (not f.islower(), not f.isupper(), forms[f], len(f), -first[f]))
+
+
+def _title_supported(m: _Mention, prep: _Prepared) -> bool:
+    """A title mention counts only when the body writes it too (the model may have missed it there).
+
+    Headlines are in title case, which the model reads badly ("Stadia Falls Short", "Keyboard
+    Expected"); an entity of the article is named in its body as well. A full name is also
+    supported by its last word ("Benny Gantz" in the title, "Gantz" in the body).
+    """
+    if m.start >= prep.body_start:
+        return True
+    body = prep.text[prep.body_start:]
+    forms = [m.surface, m.name]
+    toks = m.name.split()
+    if m.label == "PERSON" and _looks_like_name(m.name) and len(toks[-1]) > 2:
+        forms.append(toks[-1])
+    return any(f and re.search(r"(?<!\w)" + re.escape(f) + r"(?!\w)", body) for f in forms)
 
 
 def _entities_from_mentions(prep: _Prepared, raw: list[tuple[str, str, int, int]]) -> list[Entity]:
-    mentions = _mentions(prep, raw)
+    mentions = [m for m in _mentions(prep, raw) if _title_supported(m, prep)]
     if not mentions:
         return []
     clusters = _merge(mentions, prep.tags)
