@@ -62,7 +62,7 @@ def process_inputs(paths: Iterable[str], settings: Settings, batch_size: int = 1
     while chunk := list(islice(parsed, batch_size)):
         pages = [p for p in chunk if isinstance(p, ParsedPage)]
         inputs = [EntityInput(p.extraction.title, p.extraction.body, tuple(p.extraction.tags), p.language) for p in pages]
-        entities = iter(extract_entities_batch(nlp, inputs, batch_size=batch_size))
+        entities = iter(extract_entities_batch(nlp, inputs, batch_size=batch_size, max_chars=settings.ner_max_chars))
         now = datetime.now(timezone.utc)
         for item in chunk:
             if isinstance(item, PageFailure):
