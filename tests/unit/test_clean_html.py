@@ -262,6 +262,101 @@ def test_jsonld_trailing_comma_repaired():
     assert clean_html(article_page(head)).authors == ["Jane Doe"]
 
 
+def test_loose_text_around_inline_links_keeps_sentences_and_spaces():
+    # article text written as a span's own text between <br>s, next to blocks, names in <strong><a>
+    runs = [f"{PARA}Reviewers spent {n} days testing the machine before writing this part." for n in range(6)]
+    runs[2] = (
+        "Apple resellers are accepting orders for the <strong><a href='/p'>new laptop</a></strong> with incentives. "
+        "<strong><a href='/e'>Expercom</a></strong> is knocking up to $438 off select configurations, while "
+        "<strong><a href='/a'>Adorama</a></strong> is taking up to $250 off retail models with a promo code."
+    )
+    runs[4] = f"Just months after the last <a href='/m'>MacBook Pro</a> was released, Apple has unveiled it. {PARA}"
+    page = (
+        "<html><head><title>Laptop review</title></head><body><h1>Laptop review</h1><div class='article'>"
+        f"<div>{runs[0]}</div><br><div><img src='/a.jpg'></div><br><br>\n"
+        + "<br><br>\n".join(runs[1:4]) + "<h2>The keyboard is back</h2><br><br>\n" + "<br><br>\n".join(runs[4:])
+        + "</div></body></html>"
+    )
+    body = clean_html(page, "https://example.com/review").body
+    assert "while Adorama is taking up to $250" in body
+    assert "incentives. Expercom is knocking" in body
+    assert "the new laptop with incentives" in body
+    assert "the last MacBook Pro was released, Apple" in body
+    assert "Adoramais" not in body and "Prowas" not in body
+    paras = body.split("\n\n")
+    assert any(p.startswith("Apple resellers") and p.endswith("with a promo code.") for p in paras)
+    assert any(p.startswith("Just months after the last MacBook Pro") for p in paras)
+    for n in (0, 1, 3, 5):  # the text-only <div> and the plain runs are kept too
+        assert f"Reviewers spent {n} days" in body
+
+
+def test_email_link_byline_is_kept():
+    page = article_page(body_extra="<p>Jane Doe, reporter <a href='mailto:jane.doe@example.com'>jane.doe@example.com</a></p>")
+    assert "Jane Doe, reporter" in clean_html(page, "https://example.com/a").body
+
+
+def test_embedded_tweet_in_widget_wrapper_is_kept():
+    tweet = (
+        "<div class='article-widget article-tweet'><div class='tweet-inner'>"
+        "<blockquote class='twitter-tweet'><p lang='en'>I cannot thank this man enough, good luck my friend.</p>"
+        "— Dele Alli (@dele_official) <a href='https://twitter.com/x/status/1'>November 19, 2019</a></blockquote>"
+        "<script async src='https://platform.twitter.com/widgets.js'></script></div></div>"
+    )
+    page = article_page(paragraphs=3, body_extra=tweet + "".join(f"<p>{PARA}Later paragraph {i}.</p>" for i in range(3)))
+    body = clean_html(page, "https://example.com/a").body
+    assert "I cannot thank this man enough" in body
+    assert "Dele Alli (@dele_official)" in body
+    assert "Later paragraph 2." in body
+
+
+def test_caption_after_image_is_dropped_and_not_glued_to_the_next_paragraph():
+    paras = [f"{PARA}Paragraph {i} of the story." for i in range(6)]
+    body_html = (
+        f"<div class='content'>{paras[0]}<br> <br><img src='/k.jpg' alt=''>"
+        "<center><em>The new scissor switch keyboard via <a href='/ifixit'>iFixit</a></em></center> <br>"
+        f"{paras[1]}<br><br><div align='center'><div class='article-img'><img src='/b.jpg'></div><br>"
+        "<span class='minor small gray'>The slimmer bezels of the new laptop</span></div><br><br>"
+        + "<br><br>".join(paras[2:])
+        + "</div>"
+    )
+    page = f"<html><head><title>Laptop review</title></head><body><h1>Laptop review</h1>{body_html}</body></html>"
+    body = clean_html(page, "https://example.com/review").body
+    assert "iFixit" not in body and "scissor switch" not in body
+    assert "slimmer bezels" not in body
+    for para in paras:
+        assert para in body.split("\n\n")
+
+
+def test_text_after_a_dropped_headline_is_kept():
+    # the headline repeated at the top is dropped, the loose text right after it is not
+    paras = "".join(f"<p>{PARA}Paragraph {i}.</p>" for i in range(5))
+    page = (
+        "<html><head><title>Council approves transport budget</title></head><body><article>"
+        f"<h1>Council approves transport budget</h1>Welcome to the council's new budget, explained in full. {paras}"
+        "</article></body></html>"
+    )
+    body = clean_html(page, "https://example.com/a").body
+    assert body.startswith("Welcome to the council's new budget")
+
+
+def test_closing_membership_appeal_is_dropped():
+    extra = (
+        "<h3>Something to Consider</h3>"
+        "<p>If you enjoyed this article, we have a proposition for you: Join PLUS. Members get all of our "
+        "content, no paywalls or content meters, and unique access to our writers and editors. Consider it?</p>"
+        "<p>If you enjoyed this article, and were stimulated by its contents, we have a proposition for you: Join PLUS.</p>"
+    )
+    body = clean_html(article_page(body_extra=extra), "https://example.com/a").body
+    assert body.endswith("Paragraph number 5 adds its own details to the story.")
+
+
+def test_list_is_one_block_with_one_item_per_line():
+    extra = "<p>What is new in this version of the budget:</p><ul><li>New bus lanes</li><li>Longer tram hours</li><li>Cheaper tickets for students</li></ul>"
+    body = clean_html(article_page(body_extra=extra), "https://example.com/a").body
+    assert "New bus lanes\nLonger tram hours\nCheaper tickets for students" in body.split("\n\n")
+    assert "- " not in body
+
+
 # ----------------------------------------------------------------------------- real pages
 
 _WORD = re.compile(r"\w+")

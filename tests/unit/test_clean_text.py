@@ -219,6 +219,85 @@ def test_article_beats_longer_comment_thread_after_it() -> None:
     assert ex.authors == ["Joe Rossignol"]
 
 
+def _product_box(n: int) -> list[str]:
+    lines = []
+    for i in range(n):
+        lines += [
+            f"    Acme Speaker Model {i}",
+            "",
+            "      * Long battery life",
+            "      * Water resistant",
+            "",
+            f"        Acme Speaker Model {i} (Latest Model)",
+            f"          ${i + 99}.99",
+            "          Available from Amazon",
+            "          We may receive a commission",
+            "      Buy Now",
+            "",
+        ]
+    return lines
+
+
+def test_nested_product_box_between_paragraphs_is_bridged() -> None:
+    # a long stretch of low-scoring lines that stays inside the article's container (at its
+    # indentation or deeper) does not cut the article when its prose resumes after it
+    text = "\n".join(
+        [MENU, "  City approves new budget", "  By Jane Smith", "  March 3, 2024", ""]
+        + ["    " + PARAS[0], "", "    " + PARAS[1], ""]
+        + _product_box(8)
+        + ["    " + PARAS[2], "", "    " + PARAS[3], FOOTER]
+    )
+    body = clean_text_dump(text).body
+    assert body.startswith(PARAS[0]) and body.endswith(PARAS[3])
+    assert "Acme Speaker Model 3 (Latest Model)" in body and "Available from Amazon" in body
+    assert "Long battery life" not in body  # short bullets are link-list-like: not bridged
+    assert "Most Read" not in body and "Five things to do" not in body
+
+
+def test_no_bridge_over_chrome_outside_the_article() -> None:
+    # the same box at a shallower indentation than the paragraphs is page chrome, not the article
+    box = [line[2:] if line.startswith("    ") else line for line in _product_box(8)]
+    box = ["  " + line.strip() if line.strip() else "" for line in box]
+    text = "\n".join(
+        [MENU, "  City approves new budget", "  By Jane Smith", "  March 3, 2024", ""]
+        + ["    " + PARAS[0], "", "    " + PARAS[1], ""]
+        + box
+        + ["    " + PARAS[2], FOOTER]
+    )
+    body = clean_text_dump(text).body
+    assert body == "\n\n".join(PARAS[:2])
+
+
+def test_teaser_box_inside_the_article_is_dropped() -> None:
+    box = (
+        "      Trending News\n\n"
+        "        * Man arrested after 7 trafficking victims found in car\n"
+        "        * Safety officials urge Boeing to redesign part on 737s\n\n"
+        "    DON'T MISS\n"
+        "    China furious at Macron for protest jibe [INSIGHT]\n"
+        "    Lakers vs Nets: NBA make final decision on game [VIDEO]\n"
+    )
+    article = PARAS + [p.replace("The ", "Then the ", 1) for p in PARAS]
+    paras = ["    " + p for p in article]
+    text = "\n".join([MENU, "  City approves new budget", "  By Jane Smith", "  March 3, 2024", ""]
+                     + [paras[0], "", paras[1], "", paras[2], "", box]
+                     + [x for p in paras[3:] for x in (p, "")] + [FOOTER])
+    assert clean_text_dump(text).body == "\n\n".join(article)
+
+
+def test_trailing_labelled_lists_and_leading_label_are_dropped() -> None:
+    tail = (
+        "\n    Next Up In Science & Health\n\n"
+        "      * A clever new solar solution to one of the trickiest climate problems\n"
+        "      * How Apollo moon rocks reveal the epic history of the cosmos\n\n"
+        "    Most Read\n\n"
+        "       1. Tuesday's hearings were a disaster for the council. Even its own witnesses said so.\n"
+        "       2. One of the witnesses confirmed the deal on TV. This may be the biggest moment yet.\n"
+    )
+    text = page("  City approves new budget\n  By Jane Smith\n  March 3, 2024\n\n    Why you can trust us", footer=tail + FOOTER)
+    assert clean_text_dump(text).body == "\n\n".join(PARAS)
+
+
 # --------------------------------------------------------------------------- metadata heuristics
 @pytest.mark.parametrize(
     ("byline", "authors"),

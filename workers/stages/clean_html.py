@@ -8,18 +8,24 @@ Design
 1. Parse once with lxml (trafilatura's ``load_html``: encoding declarations, faulty doctypes).
 2. Metadata from that tree (``metadata_html.extract_metadata``: JSON-LD, OpenGraph, meta tags,
    canonical link, <time>, bylines, <html lang>).
-3. Main text with trafilatura on the same tree, precision-oriented and without comments, as a
+3. Repairs of the tree before extraction (``extract_body`` mutates it; metadata is read first):
+   embedded posts (tweets) lifted out of widget wrappers trafilatura would discard, captions
+   written right after an image as a short inline element dropped, and runs of loose text mixed
+   with links between <br>s wrapped in <p> (trafilatura splits those around every link and loses
+   the space after it).
+4. Main text with trafilatura on the same tree, precision-oriented and without comments, as a
    cascade that only pays for what a page needs:
    a. the fast pass (trafilatura's own extractor, no readability/jusText comparison);
    b. when it returns little (short text, or few paragraphs for the page), the full pass, which
       adds trafilatura's readability/jusText second opinions; its result replaces the fast one
       when it is longer.
-4. Block-level cleanup of the extracted tree, generic rather than per site: blocks that are mostly
+5. Block-level cleanup of the extracted tree, generic rather than per site: blocks that are mostly
    link text ("READ MORE: <link>", "DON'T MISS" link lists), promo/share/newsletter/"related"
    label lines, the headline repeated at the top (the title belongs in ``title``), and trailing
-   boilerplate (share/follow/subscribe/tags lines).
-5. Paragraphs joined by a blank line. Nothing article-like -> empty body (the caller records the
-   failure).
+   boilerplate (share/follow/subscribe/tags lines, membership appeals).
+6. Paragraphs joined by a blank line; a list is one block with one item per line (no markers); a
+   leading date-only line (the page's dateline) is dropped. Nothing article-like -> empty body
+   (the caller records the failure).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import re
 from lxml.etree import strip_tags
 
 from workers.models import Extraction
+from workers.stages.clean_text import _search_date  # the text cleaner's multilingual date finder
 from workers.stages.metadata_html import PageMetadata, extract_metadata
 
 __all__ = ["clean_html", "extract_body", "parse_html"]
@@ -87,6 +94,17 @@ _TRAILING_LINE = re.compile(
     r"\s*(?:[:|»>\-–]|$)",
     re.I,
 )
+# reader appeals closing an article (membership, donations), removed from the end of the body
+_APPEAL = re.compile(
+    r"^\W*(?:if you (?:enjoy|enjoyed|like|liked|value|valued|appreciate|appreciated|found)\b.{0,60}?"
+    r"\b(?:article|story|post|piece|journalism|reporting|work|content)\b.{0,80}?"
+    r"\b(?:join|subscri|member|donat|support|contribut|consider)"
+    r"|(?:please )?(?:support|help fund|fund) (?:our|independent|quality|local)\b.{0,40}\b(?:journalism|reporting|newsroom)"
+    r"|become an? (?:member|subscriber|supporter|patron)\b)",
+    re.I,
+)
+#: a closing appeal is at most this long
+APPEAL_MAX_WORDS = 120
 _SENTENCE_END = re.compile(r"[.!?…][\"”’)]?\s*$")
 
 _trafilatura = None
@@ -143,7 +161,12 @@ def _block_text(elem) -> str:
 
 
 def _link_text_len(elem) -> int:
-    return sum(len(_norm_text("".join(ref.itertext()))) for ref in elem.iter("ref"))
+    """Characters of link text in a block; e-mail links (a byline's address) are not navigation."""
+    return sum(
+        len(_norm_text("".join(ref.itertext())))
+        for ref in elem.iter("ref")
+        if not (ref.get("target") or "").lower().startswith("mailto:")
+    )
 
 
 def _run_trafilatura(tree, url: str | None, fast: bool):
@@ -209,9 +232,18 @@ def _anchored(doc, title_keys: set[str]) -> bool:
 
 
 def _drop(elem) -> None:
+    """Remove ``elem`` but keep its tail (loose text after it belongs to the next paragraph)."""
     parent = elem.getparent()
-    if parent is not None:
-        parent.remove(elem)
+    if parent is None:
+        return
+    tail = elem.tail
+    if tail and tail.strip():
+        prev = elem.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(elem)
 
 
 _CONTAINERS = frozenset(("div", "section", "article", "main", "body", "span"))
@@ -268,6 +300,9 @@ def _clean_blocks(body, meta: PageMetadata | None) -> None:
         if words <= 40 and (_TRAILING_LINE.match(text) or _BOILER_LINE.match(text) or _is_promo(text, _link_text_len(last))):
             _drop(kept.pop())
             continue
+        if words <= APPEAL_MAX_WORDS and _APPEAL.match(text):
+            _drop(kept.pop())
+            continue
         if last.tag == "head" and len(kept) > 1:  # a heading with nothing after it
             _drop(kept.pop())
             continue
@@ -279,6 +314,7 @@ def _serialize(body) -> str:
     # trafilatura's own extractor emits flat paragraphs; nested divs mean the readability fallback
     fragmented = body.find(".//div") is not None
     strip_tags(body, "ref")  # links only served the link-density test
+    _flatten_lists(body)
     # source line breaks inside a paragraph are not paragraph breaks (<lb/> elements are)
     for elem in body.iter():
         if elem.text and "\n" in elem.text:
@@ -292,7 +328,45 @@ def _serialize(body) -> str:
     paragraphs = [p for p in (_norm_text(line) for line in text.split("\n")) if p]
     if fragmented:
         paragraphs = _merge_fragments(paragraphs)
-    return "\n\n".join(paragraphs)
+    while paragraphs and _is_dateline(paragraphs[0]):  # the page's dateline, kept as loose text
+        paragraphs.pop(0)
+    paragraphs = [_ITEM_SEP_RE.sub("\n", p).strip() for p in paragraphs]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+# joins the items of a flattened list inside one paragraph until the very end (no whitespace or
+# control character: the paragraph split, whitespace collapsing and trafilatura leave it alone)
+_ITEM_SEP = " ~gleaner~item~ "
+_ITEM_SEP_RE = re.compile(r"\s*(?:~gleaner~item~\s*)+")
+
+
+def _flatten_lists(body) -> None:
+    """A simple list becomes one block, its items one per line and without markers ("- "),
+    like the text-dump cleaner's lists (trafilatura would make every item a paragraph)."""
+    for lst in list(body.iter("list")):
+        parent = lst.getparent()
+        if parent is None or lst.find(".//list") is not None or any(a.tag == "list" for a in lst.iterancestors()):
+            continue
+        items = [_norm_text("".join(item.itertext())) for item in lst.iter("item")]
+        items = [item for item in items if item]
+        if not items:
+            continue
+        para = lst.makeelement("p")
+        para.text = _ITEM_SEP.join(items)
+        para.tail = lst.tail
+        parent.replace(lst, para)
+
+
+#: a dateline is a date with at most this many other words (weekday, "Published", "às")
+DATELINE_MAX_OTHER_WORDS = 3
+
+
+def _is_dateline(text: str) -> bool:
+    """A short line that is only a date ("sexta-feira, 22 de outubro de 2010 às 20:13")."""
+    if len(text) > 80 or not any(c.isdigit() for c in text):
+        return False
+    match = _search_date(text)
+    return match is not None and len(_WORD.findall(text[: match.start()] + " " + text[match.end() :])) <= DATELINE_MAX_OTHER_WORDS
 
 
 _CONTINUATION = re.compile(r"^(?:[,.;:)\]!?…]|[a-z][a-z\s])")
@@ -318,10 +392,186 @@ def _safe_run(tree, url: str | None, fast: bool):
         return None
 
 
+# inline elements that stay inside a run of loose text; anything else (br, blocks) ends the run
+_INLINE_TAGS = frozenset((
+    "a", "abbr", "acronym", "b", "bdi", "bdo", "big", "cite", "code", "data", "del", "dfn", "em", "font",
+    "i", "ins", "kbd", "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup", "time",
+    "tt", "u", "var", "wbr",
+))
+# elements whose loose text runs are not re-wrapped (they are paragraphs already, or not prose)
+_NO_WRAP = frozenset((
+    "p", "li", "dt", "pre", "code", "h1", "h2", "h3", "h4", "h5", "h6", "a", "ul", "ol", "dl", "table",
+    "tbody", "thead", "tr", "head", "title", "select", "option", "button", "label", "textarea", "script",
+    "style", "noscript", "template", "figcaption", "caption",
+))
+
+
+def _is_inline(elem) -> bool:
+    tag = elem.tag
+    if not isinstance(tag, str):  # comments, processing instructions
+        return True
+    if tag not in _INLINE_TAGS:
+        return False
+    # an inline element holding blocks or line breaks is a boundary, not part of a sentence
+    return not any(isinstance(d.tag, str) and (d.tag == "br" or d.tag not in _INLINE_TAGS) for d in elem.iterdescendants())
+
+
+def _has_words(text: str | None) -> bool:
+    return bool(text) and _WORD.search(text) is not None
+
+
+def _wrap_loose_runs(tree) -> None:
+    """Wrap runs of loose text mixed with inline elements (``text<br><br>a <a>link</a> is...``) in <p>.
+
+    Article text written as a container's own text between <br>s is otherwise cut by trafilatura
+    into one paragraph per text node: a sentence is split around each link or bold name, and the
+    space after the inline element is lost ("<strong><a>Adorama</a></strong> is" -> "Adoramais").
+    As paragraphs, the runs keep their inline elements and spacing.
+    """
+    parents = []
+    seen = set()
+    for br in tree.iter("br"):
+        parent = br.getparent()
+        if parent is None or parent in seen:
+            continue
+        seen.add(parent)
+        if not isinstance(parent.tag, str) or parent.tag in _NO_WRAP:
+            continue
+        if any(anc.tag in _NO_WRAP for anc in parent.iterancestors()):
+            continue
+        loose = _has_words(parent.text) or any(_has_words(child.tail) for child in parent)
+        mixed = any(
+            isinstance(child.tag, str) and child.tag in _INLINE_TAGS and _has_words(child.text_content())
+            for child in parent
+        )
+        if loose and mixed:
+            parents.append(parent)
+    for parent in parents:
+        segments = []
+        anchor, lead, members = None, parent.text, []
+        for child in parent:
+            # a text-only <div> among the runs is a paragraph like them; left a <div>, trafilatura
+            # would skip it once the runs count as paragraphs
+            if child.tag == "div" and _has_words(child.text_content()) and all(
+                isinstance(d.tag, str) and d.tag in _INLINE_TAGS for d in child.iterdescendants()
+            ):
+                child.tag = "p"
+                child.attrib.clear()
+            if _is_inline(child):
+                members.append(child)
+            else:
+                segments.append((anchor, lead, members))
+                anchor, lead, members = child, child.tail, []
+        segments.append((anchor, lead, members))
+        for anchor, lead, members in segments:
+            if not (_has_words(lead) or any(
+                _has_words(m.tail) or (isinstance(m.tag, str) and _has_words(m.text_content())) for m in members
+            )):
+                continue
+            para = parent.makeelement("p")
+            para.text = lead
+            if anchor is None:
+                parent.text = None
+                parent.insert(0, para)
+            else:
+                anchor.tail = None
+                anchor.addnext(para)
+            for member in members:
+                para.append(member)
+
+
+_EMBED_CLASS = re.compile(r"\b(?:twitter-tweet|instagram-media|tiktok-embed)\b")
+_SCRIPTISH = frozenset(("script", "noscript", "style", "template"))
+
+
+def _only_child(elem, child) -> bool:
+    """``child`` is ``elem``'s only content (scripts, comments and whitespace aside)."""
+    if elem.text and elem.text.strip():
+        return False
+    for other in elem:
+        if other.tail and other.tail.strip():
+            return False
+        if other is not child and isinstance(other.tag, str) and other.tag not in _SCRIPTISH:
+            return False
+    return True
+
+
+def _unwrap_embeds(tree) -> None:
+    """Lift embedded posts (tweets, Instagram) out of their widget wrappers.
+
+    The quoted post is part of the story, but the wrapper's class ("article-widget",
+    "embed-container"...) makes trafilatura discard it with its boilerplate tokens. The
+    <blockquote> itself replaces the wrappers that hold nothing else.
+    """
+    for quote in [q for q in tree.iter("blockquote") if _EMBED_CLASS.search(q.get("class") or "")]:
+        top = quote
+        parent = quote.getparent()
+        while parent is not None and parent.tag in ("div", "figure", "section", "span", "aside") and _only_child(parent, top):
+            top, parent = parent, parent.getparent()
+        quote.attrib.clear()
+        if top is not quote and parent is not None:
+            quote.tail = top.tail
+            parent.replace(top, quote)
+
+
+# elements that hold an image's caption when they come right after it
+_CAPTION_TAGS = frozenset(("span", "em", "i", "small", "center", "font", "cite"))
+_CAPTION_CLASS = re.compile(r"caption|credit", re.I)
+#: a caption is at most this many words
+CAPTION_MAX_WORDS = 30
+
+
+def _image_block(img):
+    """The outermost element around ``img`` that holds nothing else (the image's wrapper)."""
+    top = img
+    parent = img.getparent()
+    while parent is not None and parent.tag in ("div", "a", "span", "p", "figure", "picture", "center") and _only_child(parent, top):
+        top, parent = parent, parent.getparent()
+    return top
+
+
+def _drop_image_captions(tree) -> None:
+    """Drop the caption written right after an image as a short inline element.
+
+    ``<div><img></div><br><span class="small">Apple's new laptop</span>`` or
+    ``<img><center><em>The keyboard via iFixit</em></center>``: trafilatura keeps such captions as
+    a line of the text (read as a subheading, or glued to the next paragraph). <figcaption> is
+    handled by trafilatura itself.
+    """
+    captions = []
+    for img in tree.iter("img"):
+        top = _image_block(img)
+        if top.tail and top.tail.strip():
+            continue  # text runs on after the image: no caption element
+        nxt = top.getnext()
+        while nxt is not None and (not isinstance(nxt.tag, str) or nxt.tag == "br") and not (nxt.tail and nxt.tail.strip()):
+            nxt = nxt.getnext()
+        if nxt is None or not isinstance(nxt.tag, str):
+            continue
+        if not (nxt.tag in _CAPTION_TAGS or (nxt.tag in ("div", "p") and _CAPTION_CLASS.search(nxt.get("class") or ""))):
+            continue
+        if nxt.tail and nxt.tail.strip():
+            continue  # the start of a run of text, not a line of its own
+        if any(isinstance(d.tag, str) and d.tag not in _INLINE_TAGS for d in nxt.iterdescendants()):
+            continue
+        text = nxt.text_content()
+        if _has_words(text) and len(_WORD.findall(text)) <= CAPTION_MAX_WORDS:
+            captions.append(nxt)
+    for caption in captions:
+        if caption.getparent() is not None:
+            caption.drop_tree()  # keeps its tail
+
+
 def extract_body(tree, url: str | None = None, meta: PageMetadata | None = None) -> str:
     """Main text of a parsed page, paragraphs separated by blank lines ("" if none)."""
     if tree is None:
         return ""
+    try:
+        _unwrap_embeds(tree)
+        _drop_image_captions(tree)
+        _wrap_loose_runs(tree)
+    except Exception as err:  # noqa: BLE001 - a best-effort repair, never a reason to fail
+        LOGGER.debug("repairing the tree failed: %s %s", type(err).__name__, url)
     doc = _safe_run(tree, url, fast=True)
     n_chars, n_blocks = _body_len(doc)
     if (n_chars < FULL_PASS_MIN_CHARS or n_blocks < FULL_PASS_MIN_BLOCKS) and not _anchored(doc, _title_keys(meta)):

@@ -21,10 +21,16 @@ MAX_LINES):
    prose after a dateline or byline, preferably one under a headline — override it when their
    run is not much weaker; anchored runs end at a comment-thread heading or a deep drawdown.
    A second pass adds the article's indentation (inscriptis indents nesting: the paragraphs share
-   one indent, sidebars and captions rarely do) and searches again.
+   one indent, sidebars and captions rarely do) and searches again.  The region is then bridged
+   (``_bridge``) over a stretch that stays nested in the article (at its indentation or deeper:
+   product boxes, long lists) when article prose resumes after it, and trimmed
+   (``_trim_trailing_lists``) before trailing lists under a label or sidebar heading.
 4. Selection (``_keep``): prose, subheads/data lines at the article's indentation, table rows,
-   and sentence-like items of lists nested in the article; boilerplate, captions, bylines and
-   datelines are dropped.  Paragraphs are joined with blank lines.
+   sentence-like items of lists nested in the article, and the non-boilerplate lines of a bridged
+   stretch; boilerplate, captions, bylines and datelines are dropped, and so are teaser boxes set
+   into the article (``_teaser_items``: a sidebar heading and the list items / headlines under
+   it) and a label line just before the first or after the last paragraph.  Paragraphs are joined
+   with blank lines.
 
 Metadata comes from the lines around the region: the headline (scored by shared words with the
 lead, nearness to the byline/dateline, URL slug if given), standfirst, "By" bylines, the
@@ -101,6 +107,7 @@ _SECTION_HEADS = {
     "we": r"\s+think you (?:may|might|will) (?:also )?like\b.*",
     "recommended": _ANY,
     "read": r"\s+(?:more|next|also)\b.*",
+    "see": r"\s+(?:more|also)\b.*",
     "trending": _ANY,
     "popular": _ANY,
     "top": r"\s+(?:stories|news|rated)\b.*",
@@ -250,7 +257,7 @@ class _Line:
 
     __slots__ = (
         "idx", "text", "indent", "units", "stop_ratio", "sent_end", "bullet", "cap_ratio", "cjk",
-        "kind", "dup", "score",
+        "kind", "dup", "score", "bridged",
     )
 
     def __init__(self, idx: int, raw: str) -> None:
@@ -267,6 +274,7 @@ class _Line:
         self.dup = 1
         self.score = 0.0
         self.cjk = 0
+        self.bridged = False  # inside a stretch nested in the article that ``_bridge`` spanned
 
 
 def _analyse(line: _Line, stop: frozenset[str]) -> None:
@@ -692,11 +700,54 @@ def _find_region(lines: list[_Line]) -> tuple[int, int, int | None]:
         a2, b2, total2 = _search(adj, anchors, barriers)
         if total2 > 0:
             a, b = a2, b2
+        b = _bridge(lines, adj, b, indent, barriers)
     return a, b, indent
+
+
+# A bridge spans at most this many lines ...
+BRIDGE_MAX_LINES = 300
+# ... and must reach a paragraph at the article's indentation scoring at least this much.
+BRIDGE_MIN_SCORE = 2.0
+
+
+def _bridge(lines: list[_Line], adj: list[float], b: int, indent: int, barriers: frozenset[int]) -> int:
+    """Extend the region over a stretch nested in the article (product boxes, bullet lists, an
+    embedded widget) when article prose resumes after it.
+
+    inscriptis indents nesting, so everything inside the article's container sits at its
+    indentation or deeper; the page's chrome after the article comes back to a shallower one.  A
+    stretch of low-scoring lines that never leaves the article's container, followed by another
+    real paragraph at the article's indentation, is part of the article, however negative its sum.
+    """
+    n = len(lines)
+    while b < n:
+        target = None
+        for j in range(b, min(n, b + BRIDGE_MAX_LINES)):
+            line = lines[j]
+            if not line.text:
+                continue
+            if line.indent < indent or line.kind in ("comments", "legal") or j in barriers:
+                break
+            if line.indent == indent and line.kind == "section":
+                break  # a sidebar heading beside the paragraphs, not inside them
+            if line.indent == indent and line.kind == "prose" and line.score >= BRIDGE_MIN_SCORE:
+                target = j
+                break
+        if target is None:
+            return b
+        b2, _ = _run_from(adj, target, barriers)
+        if b2 <= b:
+            return b
+        for line in lines[b:target]:
+            line.bridged = True
+        b = b2
+    return b
 
 
 def _keep(line: _Line, indent: int | None) -> bool:
     kind = line.kind
+    if line.bridged and kind in ("prose", "short", "table") and not (line.bullet and kind == "short"):
+        return True  # nested in the article between two of its paragraphs (short bullets: link lists)
     if kind == "prose":
         return line.score > 0 or line.indent == indent
     if kind == "table":
@@ -710,10 +761,92 @@ def _keep(line: _Line, indent: int | None) -> bool:
     return False
 
 
+_NUMBERED_RE = re.compile(r"^\d{1,2}[.)]\s+\S")
+# A bare label introducing a list of links ("More:", "See also"); longer ones are section heads.
+_TEASER_LABEL_RE = re.compile(r"^(?:more|see also|also see|further reading|more on this(?: story| topic)?)\W*$", re.I)
+# A label above a list: a few words, not a bullet, not ending like a sentence or an intro ("...:").
+LABEL_MAX_UNITS = 10
+
+
+def _listish(line: _Line) -> bool:
+    """A list item: bulleted or numbered ("1. Headline")."""
+    return line.bullet or _NUMBERED_RE.match(line.text) is not None
+
+
+def _opens_box(line: _Line) -> bool:
+    return line.kind == "section" or (line.units <= 4 and _TEASER_LABEL_RE.match(line.text) is not None)
+
+
+# A teaser headline is at most this long.
+TEASER_MAX_UNITS = 25
+
+
+_CLOSERS = "\"'”’»)]』」"
+
+
+def _ends_sentence(text: str) -> bool:
+    """Ends with a full stop, question or exclamation mark (closing quotes and brackets aside)."""
+    return text.rstrip(_CLOSERS + " ")[-1:] in ".!?。！？…"
+
+
+def _teaser_items(lines: list[_Line], a: int, b: int) -> set[int]:
+    """Teasers right under a sidebar heading inside the region ("Trending News", "More:", "Don't
+    miss" and the headlines below them): a box set into the article, not part of it.
+
+    The box holds list items and headline-like lines (no sentence end) at the heading's
+    indentation or deeper; the first sentence, or a line back at a shallower indentation, ends it.
+    """
+    out: set[int] = set()
+    box: _Line | None = None
+    for line in lines[a:b]:
+        if not line.text:
+            continue
+        if _opens_box(line):
+            box = line
+        elif (
+            box is not None
+            and line.indent >= box.indent
+            and (_listish(line) or (line.units <= TEASER_MAX_UNITS and not _ends_sentence(line.text)))
+        ):
+            out.add(line.idx)
+        else:
+            box = None
+    return out
+
+
+def _trim_trailing_lists(lines: list[_Line], a: int, b: int, indent: int | None) -> int:
+    """End the region before trailing lists that hang under a label or sidebar heading ("Next Up
+    In Science", "Most Read" + headlines): the article ends where its own text does."""
+    region = [line for line in lines[a:b] if line.text]
+    end = len(region)
+    while end > 0:
+        j = end
+        items = 0
+        while j > 0 and (_listish(region[j - 1]) or (region[j - 1].kind != "section" and not _keep(region[j - 1], indent))):
+            items += _listish(region[j - 1])
+            j -= 1
+        if items == 0 or j == 0:
+            break
+        label = region[j - 1]
+        is_label = (
+            label.kind in ("short", "prose")
+            and not label.bullet
+            and label.units <= LABEL_MAX_UNITS
+            and label.text[-1:] not in _SENT_END
+            and label.text[-1:] not in ",;"
+        )
+        if not (_opens_box(label) or is_label):
+            break
+        end = j - 1
+    return region[end].idx if end < len(region) else b
+
+
 def _extract_body(lines: list[_Line]) -> tuple[list[_Line], int, int]:
     """Kept lines of the article region and the region's bounds ([] if nothing article-like)."""
     a, b, indent = _find_region(lines)
-    kept = [line for line in lines[a:b] if _keep(line, indent)]
+    b = _trim_trailing_lists(lines, a, b, indent)
+    teasers = _teaser_items(lines, a, b)
+    kept = [line for line in lines[a:b] if line.idx not in teasers and _keep(line, indent)]
     if indent is None and kept:
         # Flat dump: no indentation to vouch for short lines; keep those standing between two
         # kept paragraphs (subheads, one-line paragraphs).
@@ -730,6 +863,13 @@ def _extract_body(lines: list[_Line]) -> tuple[list[_Line], int, int]:
             ):
                 kept.append(line)
         kept.sort(key=lambda line: line.idx)
+    # A short line before the first paragraph is a label of the page ("Why you can trust us"),
+    # not a subhead: subheads come between paragraphs.
+    if len(kept) > 1 and kept[0].kind == "short" and not kept[0].sent_end and kept[1].kind == "prose":
+        kept.pop(0)
+    # ... and one after the last paragraph labels what follows it ("Next Up In Tech").
+    if len(kept) > 1 and kept[-1].kind == "short" and not kept[-1].bullet and not _ends_sentence(kept[-1].text) and kept[-2].kind == "prose":
+        kept.pop()
     units = sum(line.units for line in kept)
     if units < MIN_BODY_UNITS or not any(line.kind == "prose" and line.score > 0 for line in kept):
         return [], a, a
