@@ -30,11 +30,13 @@ run: up
 	$(GLEANER) submit $(SAMPLES) --collection samples --wait --timeout 600
 	$(GLEANER) search "Gantz Esper" --size 3
 
-## Unit tests, then integration tests against the real local stack (started if needed).
+## Unit tests, integration tests against the real local stack (started if needed), then the
+## fault tests on a private stack of their own (ports 6391/9211) that they break on purpose.
 test: install
 	$(BIN)/pytest -m unit -q
 	ops/stack.sh up
 	$(BIN)/pytest -m integration -q
+	$(BIN)/pytest -m faults -q
 
 test-unit: install
 	$(BIN)/pytest -m unit -q

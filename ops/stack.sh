@@ -12,6 +12,11 @@ PIDS="$STACK/pids"
 LOGS="$STACK/logs"
 VENV="${GLEANER_VENV:-$ROOT/.venv}"
 REDIS_PORT="${GLEANER_REDIS_PORT:-6379}"
+ES_PORT="${GLEANER_ES_PORT:-9200}"
+# Workers and `gleaner setup` talk to this stack's Redis and Elasticsearch: a second stack on other
+# ports (GLEANER_STACK_DIR, GLEANER_REDIS_PORT, GLEANER_ES_PORT) never reaches the default one.
+export GLEANER_REDIS_URL="${GLEANER_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}"
+export GLEANER_ES_URL="${GLEANER_ES_URL:-http://127.0.0.1:$ES_PORT}"
 WORKERS=(parse enrich index)
 # Pool per stage: parse is CPU-bound per page (prefork, time limits enforced); enrich and index
 # gather concurrent messages into nlp.pipe batches and bulk requests (threads).
@@ -21,7 +26,12 @@ POOL_index="--pool threads --concurrency ${GLEANER_INDEX_CONCURRENCY:-200}"
 
 mkdir -p "$PIDS" "$LOGS"
 
-alive() { [ -f "$PIDS/$1" ] && kill -0 "$(cat "$PIDS/$1")" 2>/dev/null; }
+# Running, and not a zombie waiting to be reaped (a killed worker must be seen as stopped).
+alive() {
+  local pid
+  [ -f "$PIDS/$1" ] && pid="$(cat "$PIDS/$1")" && kill -0 "$pid" 2>/dev/null || return 1
+  [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != "Z" ]
+}
 
 ensure_redis_installed() {
   command -v redis-server >/dev/null && return
@@ -75,7 +85,7 @@ case "${1:-}" in
     start_redis
     "$ROOT/ops/es.sh" start
     for w in "${WORKERS[@]}"; do start_worker "$w"; done
-    GLEANER_REDIS_URL="${GLEANER_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}" "$VENV/bin/gleaner" setup
+    "$VENV/bin/gleaner" setup
     ;;
   down)
     for w in "${WORKERS[@]}"; do stop_pid "worker-$w"; done

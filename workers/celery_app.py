@@ -1,4 +1,8 @@
-"""The Celery application: Redis broker, one queue per stage, at-least-once delivery."""
+"""The Celery application: Redis broker, one queue per stage, at-least-once delivery.
+
+The broker transport (reliable fetch and consumer leases on top of kombu's Redis transport) is in
+``workers/broker_transport.py``.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,22 @@ from workers.config import get_settings
 QUEUES = ("parse", "enrich", "index")
 
 
+def broker_retry_policy(wait_s: float) -> dict[str, float]:
+    """A kombu publish retry policy that keeps trying for about ``wait_s`` seconds."""
+    start, step, cap = 0.2, 0.5, 2.0
+    total, retries, interval = 0.0, 0, start
+    while total < wait_s:
+        total += interval
+        retries += 1
+        interval = min(cap, interval + step)
+    return {"max_retries": max(1, retries), "interval_start": start, "interval_step": step, "interval_max": cap}
+
+
 def make_celery() -> Celery:
     settings = get_settings()
     app = Celery("gleaner", broker=settings.redis_url, include=["workers.tasks"])
     app.conf.update(
+        broker_transport="workers.broker_transport:GleanerRedisTransport",
         task_queues=[Queue(name) for name in QUEUES],
         task_routes={
             "gleaner.parse": {"queue": "parse"},
@@ -24,22 +40,34 @@ def make_celery() -> Celery:
         task_default_queue="parse",
         task_serializer="json",
         accept_content=["json"],
-        # At-least-once: a message is acknowledged only after its task has finished, and given
-        # back to the queue if the worker process dies while running it.
+        # At-least-once: a message is acknowledged only after its task has finished (the next
+        # stage's message is published first), and given back to the queue if the worker process
+        # dies while running it or the task hits its hard time limit. Redeliveries are counted
+        # per page (workers/tasks.py): a page that keeps killing its worker becomes a failure.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
+        task_acks_on_timeout=False,
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
         result_backend=None,
         task_soft_time_limit=settings.task_soft_time_limit_s,
         task_time_limit=settings.task_hard_time_limit_s,
         broker_transport_options={
-            # Unacknowledged messages come back after this; it must exceed the longest a task
-            # can hold one: the hard time limit plus the longest retry countdown.
+            # kombu's backstop: unacked messages older than this are requeued by any consumer.
+            # Above the longest a live worker holds one (hard time limit + longest retry delay).
             "visibility_timeout": settings.visibility_timeout_s,
+            "unacked_mutex_expire": 60,
+            # Dead consumers' messages come back after this (heartbeat-based, see above).
+            "consumer_lease": settings.consumer_lease_s,
+            # One list per queue (no priorities), so a consumer can fetch with one BLMOVE.
+            "priority_steps": [0],
+            # A publish or command on a dead connection fails instead of hanging.
+            "socket_timeout": 30,
+            "socket_connect_timeout": 10,
         },
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
+        task_publish_retry_policy=broker_retry_policy(settings.broker_wait_s),
         worker_send_task_events=True,
         task_send_sent_event=False,
         worker_hijack_root_logger=False,

@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     index_batch_size: int = Field(200, description="Documents per bulk request of the index stage.")
     index_flush_s: float = Field(1.0, description="Longest time a document waits for its bulk request.")
     ner_batch_size: int = Field(16, description="Pages per nlp.pipe batch in the enrich stage.")
+    consumer_lease_s: float = Field(
+        30.0, description="A worker that has not renewed its lease for this long is dead: its messages are requeued.")
+    max_redeliveries: int = Field(
+        3, description="A page redelivered more often than this at one stage (it keeps killing its worker) is a failure.")
+    broker_wait_s: float = Field(
+        60.0, description="How long a task or the producer waits for an unreachable Redis before giving up.")
+    fault_injection: bool = Field(
+        False, description="Test hook only: honour gleaner:fault:* keys in Redis (kill the worker on marked pages).")
     failure_ttl_days: int = Field(30, description="Failure records expire after this many days.")
     log_json: bool = Field(False, description="Workers log JSON lines instead of text.")
 

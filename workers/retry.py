@@ -10,21 +10,27 @@ from workers.celery_app import app
 from workers.models import FailureRecord
 from workers.store.failures import FailureStore
 
-_REMAINING = {"parse": ("gleaner.parse", "gleaner.enrich", "gleaner.index"),
-              "enrich": ("gleaner.enrich", "gleaner.index"),
-              "index": ("gleaner.index",)}
+# The stages a failed stage's stored message goes through again. Each task publishes the next stage
+# itself; the chain is sent too for workers of an older version, which rely on it.
+REMAINING = {"parse": ("gleaner.parse", "gleaner.enrich", "gleaner.index"),
+             "enrich": ("gleaner.enrich", "gleaner.index"),
+             "index": ("gleaner.index",)}
 
 
 def retry_failures(store: FailureStore, records: Iterable[FailureRecord]) -> tuple[int, int]:
-    """Resubmit each record's stored message; returns (resubmitted, not retryable)."""
+    """Resubmit each record's stored message; returns (resubmitted, not retryable).
+
+    The record is deleted once its message is on the queue; if the page fails again, it gets a
+    new record (with its attempts carried over from nothing: it is a new try).
+    """
     sent = unretryable = 0
     for record in records:
-        stages = _REMAINING.get(record.stage)
+        stages = REMAINING.get(record.stage)
         if not stages or not record.payload:
             unretryable += 1
             continue
         first, *rest = stages
-        chain(app.signature(first, args=(record.payload,)), *(app.signature(s) for s in rest)).apply_async()
+        chain(app.signature(first, args=(record.payload,)), *(app.signature(s) for s in rest)).apply_async(retry=True)
         store.delete(record.id)
         sent += 1
     return sent, unretryable

@@ -67,12 +67,14 @@ def _ner_batch(pages: Sequence[EntityInput]) -> list[list[Entity] | BaseExceptio
 
     nlp = ner_model()
     try:
-        return list(extract_entities_batch(nlp, pages, batch_size=get_settings().ner_batch_size))
+        settings = get_settings()
+        return list(extract_entities_batch(nlp, pages, batch_size=settings.ner_batch_size,
+                                           max_chars=settings.ner_max_chars))
     except Exception:  # noqa: BLE001 - isolate the page that broke the batch
         results: list[list[Entity] | BaseException] = []
         for page in pages:
             try:
-                results.append(extract_entities(nlp, page))
+                results.append(extract_entities(nlp, page, max_chars=get_settings().ner_max_chars))
             except Exception as exc:  # noqa: BLE001
                 results.append(exc)
         return results

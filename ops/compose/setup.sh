@@ -13,7 +13,7 @@ curl -fsS "${auth[@]}" -H 'Content-Type: application/json' -X POST "$ES/_securit
 # The workers may only write and read the pages indices (and create them through the template).
 curl -fsS "${auth[@]}" -H 'Content-Type: application/json' -X PUT "$ES/_security/role/gleaner_writer" -d '{
   "cluster": ["monitor"],
-  "indices": [{"names": ["pages", "pages-*"], "privileges": ["create_index", "index", "read", "view_index_metadata"]}]
+  "indices": [{"names": ["pages", "pages-*", "gleaner-failures"], "privileges": ["create_index", "index", "read", "view_index_metadata"]}]
 }' >/dev/null
 curl -fsS "${auth[@]}" -H 'Content-Type: application/json' -X PUT "$ES/_security/user/gleaner_writer" \
   -d "{\"password\":\"${GLEANER_ES_WRITER_PASSWORD:?}\",\"roles\":[\"gleaner_writer\"]}" >/dev/null

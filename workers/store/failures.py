@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 import redis
 
 from workers.models import FailureRecord, Stage
+from workers.store.failure_index import mirror_failure
 
 _KEY = "gleaner:failure:"
 _INDEX = "gleaner:failures"  # sorted set: record id -> last failure time
@@ -62,6 +63,7 @@ class FailureStore:
         pipe.zadd(_INDEX, {rid: now.timestamp()})
         pipe.hincrby("gleaner:stats:failed_by_stage", stage, 1)
         pipe.execute()
+        mirror_failure(record)  # the copy Kibana charts; never blocks or raises
         return record
 
     def get(self, rid: str) -> FailureRecord | None:
@@ -88,6 +90,15 @@ class FailureStore:
 
     def count(self) -> int:
         return int(self.redis.zcard(_INDEX))
+
+    def forget(self, source: str, url: str | None, pipe: redis.client.Pipeline | None = None) -> None:
+        """Drop the record of a page that has since been indexed (queued on ``pipe`` if given)."""
+        rid = failure_id(source, url)
+        target = pipe if pipe is not None else self.redis.pipeline()
+        target.delete(_KEY + rid)
+        target.zrem(_INDEX, rid)
+        if pipe is None:
+            target.execute()
 
     def delete(self, rid: str) -> bool:
         pipe = self.redis.pipeline()

@@ -1,7 +1,9 @@
 """Per-submission progress and per-stage counters, kept in Redis.
 
 A page's terminal state (indexed or failed) is set once per page through a bitmap indexed by the
-page's position in its batch, so a redelivered message does not count twice.
+page's position in its batch, so a redelivered message does not count twice. Per-stage counters
+are also kept per minute for an hour (``gleaner status`` shows rates over the last minutes), and
+recent batches are listed in a sorted set.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ from dataclasses import dataclass
 import redis
 
 _BATCH = "gleaner:batch:"
+_BATCHES = "gleaner:batches"  # sorted set: batch id -> time of its first submitted page
 _STAGE_COUNTS = "gleaner:stats:processed"
 _RATE = "gleaner:rate:"  # per-stage, per-minute counters
 TTL_S = 7 * 86400
+RATE_TTL_S = 3600
 # Stages counted per batch here; "indexed" and "failed" are counted once per page by ``finish``.
 _BATCH_FIELD = {"parse": "parsed", "enrich": "enriched"}
+# What ``stage_history`` reports: pages submitted, each stage's completions, and pages failed.
+RATE_SERIES = ("submit", "parse", "enrich", "index", "failed")
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,8 @@ class BatchProgress:
     indexed: int
     failed: int
     done_submitting: bool
+    collection: str | None = None
+    created_at: float | None = None  # epoch seconds of the first submitted page
 
     @property
     def finished(self) -> int:
@@ -43,15 +51,26 @@ class ProgressStore:
         self.redis = client
 
     def add_submitted(self, batch_id: str, n: int) -> None:
+        now = time.time()
+        minute = int(now // 60)
         pipe = self.redis.pipeline()
         pipe.hincrby(_BATCH + batch_id, "submitted", n)
+        pipe.hsetnx(_BATCH + batch_id, "created_at", f"{now:.3f}")
         pipe.expire(_BATCH + batch_id, TTL_S)
+        pipe.zadd(_BATCHES, {batch_id: now}, nx=True)
+        pipe.hincrby(_STAGE_COUNTS, "submit", n)
+        pipe.hincrby(f"{_RATE}submit", str(minute), n)
+        pipe.expire(f"{_RATE}submit", RATE_TTL_S)
         pipe.execute()
 
     def close_submission(self, batch_id: str, collection: str | None) -> None:
+        now = time.time()
         pipe = self.redis.pipeline()
         pipe.hset(_BATCH + batch_id, mapping={"done_submitting": 1, "collection": collection or ""})
+        pipe.hsetnx(_BATCH + batch_id, "created_at", f"{now:.3f}")
         pipe.expire(_BATCH + batch_id, TTL_S)
+        pipe.zadd(_BATCHES, {batch_id: now}, nx=True)
+        pipe.zremrangebyscore(_BATCHES, "-inf", now - TTL_S)
         pipe.execute()
 
     def stage_done(self, stage: str, batch_id: str | None, n: int = 1) -> None:
@@ -59,7 +78,7 @@ class ProgressStore:
         pipe = self.redis.pipeline()
         pipe.hincrby(_STAGE_COUNTS, stage, n)
         pipe.hincrby(f"{_RATE}{stage}", str(minute), n)
-        pipe.expire(f"{_RATE}{stage}", 3600)
+        pipe.expire(f"{_RATE}{stage}", RATE_TTL_S)
         if batch_id and stage in _BATCH_FIELD:
             pipe.hincrby(_BATCH + batch_id, _BATCH_FIELD[stage], n)
         pipe.execute()
@@ -74,36 +93,83 @@ class ProgressStore:
             pipe = self.redis.pipeline()
             pipe.hincrby(_BATCH + batch_id, outcome, 1)
             pipe.expire(key, TTL_S)
+            if outcome == "failed":
+                minute = int(time.time() // 60)
+                pipe.hincrby(_STAGE_COUNTS, "failed", 1)
+                pipe.hincrby(f"{_RATE}failed", str(minute), 1)
+                pipe.expire(f"{_RATE}failed", RATE_TTL_S)
             pipe.execute()
 
     def get(self, batch_id: str) -> BatchProgress | None:
         raw = self.redis.hgetall(_BATCH + batch_id)
         if not raw:
             return None
-        data = {k.decode(): v.decode() for k, v in raw.items()}
+        return _progress(batch_id, {_text(k): _text(v) for k, v in raw.items()})
 
-        def num(name: str) -> int:
-            return int(data.get(name) or 0)
-
-        return BatchProgress(
-            batch_id=batch_id,
-            submitted=num("submitted"),
-            parsed=num("parsed"),
-            enriched=num("enriched"),
-            indexed=num("indexed"),
-            failed=num("failed"),
-            done_submitting=data.get("done_submitting") == "1",
-        )
+    def recent_batches(self, n: int = 5) -> list[BatchProgress]:
+        """The ``n`` most recently started batches that still have progress, newest first."""
+        ids = [_text(b) for b in self.redis.zrevrange(_BATCHES, 0, max(n, 1) * 2 - 1)]
+        pipe = self.redis.pipeline()
+        for batch_id in ids:
+            pipe.hgetall(_BATCH + batch_id)
+        batches = []
+        for batch_id, raw in zip(ids, pipe.execute(), strict=True):
+            if raw:
+                batches.append(_progress(batch_id, {_text(k): _text(v) for k, v in raw.items()}))
+        return batches[:n]
 
     def stage_totals(self) -> dict[str, int]:
-        return {k.decode(): int(v) for k, v in self.redis.hgetall(_STAGE_COUNTS).items()}
+        return {_text(k): int(v) for k, v in self.redis.hgetall(_STAGE_COUNTS).items()}
 
-    def stage_rates(self, minutes: int = 5) -> dict[str, float]:
-        """Pages per second of each stage over the last complete ``minutes``."""
-        now = int(time.time() // 60)
-        rates = {}
-        for stage in ("parse", "enrich", "index"):
-            fields = [str(m) for m in range(now - minutes, now)]
-            values = self.redis.hmget(f"{_RATE}{stage}", fields)
-            rates[stage] = sum(int(v) for v in values if v) / (minutes * 60)
-        return rates
+    def stage_history(self, minutes: int = 15, now: float | None = None) -> dict[str, list[int]]:
+        """Per series (``RATE_SERIES``), pages per minute over the last ``minutes`` minutes,
+        oldest first; the last value is the current, incomplete minute."""
+        now = time.time() if now is None else now
+        current = int(now // 60)
+        fields = [str(m) for m in range(current - minutes + 1, current + 1)]
+        pipe = self.redis.pipeline()
+        for series in RATE_SERIES:
+            pipe.hmget(f"{_RATE}{series}", fields)
+        return {series: [int(v) if v else 0 for v in values]
+                for series, values in zip(RATE_SERIES, pipe.execute(), strict=True)}
+
+    def stage_rates(self, minutes: int = 5, now: float | None = None) -> dict[str, float]:
+        """Pages per second of each series over the last ``minutes`` minutes (a sliding window)."""
+        now = time.time() if now is None else now
+        history = self.stage_history(minutes + 1, now)
+        return {series: window_rate(counts, now, minutes) for series, counts in history.items()}
+
+
+def window_rate(per_minute: list[int], now: float, minutes: int) -> float:
+    """Pages per second over the ``minutes * 60`` seconds before ``now``, from per-minute counts
+    whose last entry is the current minute (``minutes + 1`` entries; the oldest one is counted
+    for the part of it inside the window, as if its pages were spread evenly)."""
+    if minutes <= 0 or not per_minute:
+        return 0.0
+    counts = per_minute[-(minutes + 1):]
+    if len(counts) <= minutes:
+        return sum(counts) / (minutes * 60)
+    elapsed = (now % 60) / 60
+    return (sum(counts[1:]) + counts[0] * (1 - elapsed)) / (minutes * 60)
+
+
+def _progress(batch_id: str, data: dict[str, str]) -> BatchProgress:
+    def num(name: str) -> int:
+        return int(data.get(name) or 0)
+
+    created = data.get("created_at")
+    return BatchProgress(
+        batch_id=batch_id,
+        submitted=num("submitted"),
+        parsed=num("parsed"),
+        enriched=num("enriched"),
+        indexed=num("indexed"),
+        failed=num("failed"),
+        done_submitting=data.get("done_submitting") == "1",
+        collection=data.get("collection") or None,
+        created_at=float(created) if created else None,
+    )
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,107 @@
+"""A worker killed with SIGKILL mid-run (parse, enrich, index in turn, 500 distinct pages each):
+nothing lost, nothing duplicated; and a page that kills its worker every time becomes a failure."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import pytest
+
+from tests.faults.conftest import Stack, pid_alive, wait_until
+from tests.faults.pages import url_of, write_jsonl
+
+pytestmark = pytest.mark.faults
+
+PAGES = 500
+
+
+def _requeued(log: str) -> tuple[int, int, float | None]:
+    """(unacked, fetched) messages the lease sweep requeued, and when (epoch s), from the workers' logs."""
+    unacked = fetched = 0
+    when = None
+    for line in log.splitlines():
+        if "is gone: requeued" in line:
+            words = line.split("requeued", 1)[1].split()
+            unacked += int(words[0])
+            fetched += int(words[3])
+            stamp = datetime.strptime(line[1:24], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            when = stamp if when is None else min(when, stamp)
+    return unacked, fetched, when
+
+
+@pytest.mark.parametrize(("stage", "min_held"), [("parse", 1), ("enrich", 4), ("index", 5)])
+def test_worker_killed_mid_run_loses_and_duplicates_nothing(stack: Stack, tmp_path, stage: str, min_held: int) -> None:
+    tag = f"kill-{stage}"
+    pages = write_jsonl(tmp_path / f"{tag}.jsonl", PAGES, tag)
+    offsets = {w: stack.log_size(f"worker-{w}") for w in ("parse", "enrich", "index")}
+    started = time.monotonic()
+    batch_id = stack.submit(pages, collection=tag)
+
+    # Mid-run: the stage has done some pages, not all, and its worker holds messages unacknowledged.
+    done_field = {"parse": "parsed", "enrich": "enriched", "index": "indexed"}[stage]
+    wait_until(lambda: 50 <= stack.progress(batch_id)[done_field] < PAGES - 50 and stack.held_by(stage) >= min_held,
+               timeout=120, what=f"{stage} to be mid-run", interval=0.02)
+    held = stack.held_by(stage)
+    at_kill = stack.progress(batch_id)
+    killed_at = stack.kill(f"worker-{stage}")
+    killed_wall = time.time() - (time.monotonic() - killed_at)
+    stack.up()  # what a supervisor (compose's restart policy) does
+
+    state = stack.wait_batch(batch_id, timeout=300)
+    recovered_s = time.monotonic() - killed_at
+    docs = stack.docs(tag)
+    urls = [d["url"] for d in docs]
+    lost = PAGES - (state["indexed"] + state["failed"])
+    duplicated = len(docs) - len(set(urls))
+    log = "".join(stack.log_since(f"worker-{w}", offsets[w]) for w in offsets)
+    unacked, fetched, requeued_at = _requeued(log)
+    stack.figures(f"worker killed: {stage}", pages=PAGES, lost=lost, duplicated=duplicated, failed=state["failed"],
+                  held_at_kill=held, requeued=unacked + fetched, done_at_kill=at_kill[done_field],
+                  requeued_after_s=round(requeued_at - killed_wall, 1) if requeued_at else None,
+                  recover_s=round(recovered_s, 1), total_s=round(time.monotonic() - started, 1))
+
+    assert lost == 0 and state["failed"] == 0, state
+    assert state["indexed"] == PAGES
+    assert duplicated == 0 and sorted(urls) == sorted(url_of(i, tag) for i in range(PAGES))
+    assert all(d["batch_id"] == batch_id for d in docs)
+    assert unacked + fetched >= 1, "the killed worker held messages: the lease sweep must have requeued them"
+    # Each stage ran about once per page (a chain dispatched twice would double these).
+    assert PAGES <= state["parsed"] <= PAGES + 20 and PAGES <= state["enriched"] <= PAGES + 20, state
+
+
+def test_a_page_that_kills_its_worker_every_time_becomes_a_failure(stack: Stack, tmp_path) -> None:
+    tag = "poison"
+    pages = write_jsonl(tmp_path / f"{tag}.jsonl", 20, tag)
+    marker = f"{tag}/13"  # the URL of page 13 kills the parse worker process that takes it
+    stack.redis.set("gleaner:fault:kill:parse", f"https://faults.example/{marker}")
+    parse_main = stack.pid("worker-parse")
+    started = time.monotonic()
+    try:
+        batch_id = stack.submit(pages, collection=tag)
+        state = stack.wait_batch(batch_id, timeout=240)
+    finally:
+        stack.redis.delete("gleaner:fault:kill:parse")
+    elapsed = time.monotonic() - started
+
+    assert pid_alive(parse_main), "the parse worker's main process survives its children being killed"
+    assert state["indexed"] == 19 and state["failed"] == 1, state
+    (record,) = [r for r in stack.failures() if r.get("collection") == tag]
+    assert record["stage"] == "parse" and record["error"] == "poison_page"
+    assert "died" in record["reason"] and record["attempts"] >= 4
+    assert record["url"] == url_of(13, tag) and record["batch_id"] == batch_id
+    kills = stack.log("worker-parse").count("fault injection: killing this worker process")
+    stack.figures("poison page", pages=20, lost=0, duplicated=0, failed=state["failed"], worker_kills=kills,
+                  recover_s=round(elapsed, 1))
+
+    # The failure store: show, then retry it end to end once the fault is gone.
+    shown = stack.gleaner("failures", "show", record["id"], "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert {"stage", "reason", "attempts", "first_failed_at", "last_failed_at", "collection"} <= set(
+        __import__("json").loads(shown.stdout.splitlines()[0]))
+    retried = stack.gleaner("failures", "retry", record["id"])
+    assert retried.returncode == 0 and "resubmitted 1" in retried.stderr, retried.stderr
+    wait_until(lambda: any(d["url"] == url_of(13, tag) for d in stack.docs(tag)), timeout=120,
+               what="the retried page to be indexed", interval=1)
+    assert not [r for r in stack.failures() if r.get("collection") == tag]
+    assert len(stack.docs(tag)) == 20
