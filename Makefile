@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 GLEANER := $(BIN)/gleaner
 SAMPLES := tests/fixtures/jpost-gantz-2020-09-23.txt tests/fixtures/pages
 
-.PHONY: install up down status run test test-unit test-integration test-faults bench-extract bench-entities schemas clean
+.PHONY: install up down status run test test-unit test-integration test-faults bench bench-extract bench-entities schemas clean
 
 install: $(VENV)/.installed
 
@@ -52,6 +52,11 @@ test-faults: install
 ## Main-content extraction: both dev sets, Gleaner vs trafilatura vs jusText.
 bench-extract: install
 	$(BIN)/python ops/bench/bench_extract.py
+
+## Throughput: in-process vs queued pipeline, index stage vs plain bulk, producer, worker RSS.
+## Talks to the stack in GLEANER_REDIS_URL / GLEANER_ES_URL (default: the local stack).
+bench: up
+	$(BIN)/python ops/bench/bench_pipeline.py
 
 ## Entities: precision/recall on both dev sets vs plain spaCy.
 bench-entities: install

@@ -17,8 +17,24 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Generic, TypeVar
 
+T = TypeVar("T")
 In = TypeVar("In")
 Out = TypeVar("Out")
+
+
+def gather(source: queue.Queue[T], max_size: int, max_wait_s: float) -> list[T]:
+    """Block for one item, then take what else arrives within ``max_wait_s``, up to ``max_size``."""
+    batch = [source.get()]
+    deadline = time.monotonic() + max_wait_s
+    while len(batch) < max_size:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        try:
+            batch.append(source.get(timeout=remaining))
+        except queue.Empty:
+            break
+    return batch
 
 
 class MicroBatcher(Generic[In, Out]):
@@ -39,16 +55,7 @@ class MicroBatcher(Generic[In, Out]):
 
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
-            deadline = time.monotonic() + self._max_wait_s
-            while len(batch) < self._max_size:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    batch.append(self._queue.get(timeout=remaining))
-                except queue.Empty:
-                    break
+            batch = gather(self._queue, self._max_size, self._max_wait_s)
             items = [item for item, _ in batch]
             try:
                 results = self._fn(items)

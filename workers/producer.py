@@ -78,8 +78,8 @@ def _reason_group(reason: str) -> str:
 def page_signature(message: dict):
     """The message of one page: ``parse | enrich | index``.
 
-    Each task publishes the next stage itself and drops the chain (``workers/tasks.py``); the chain
-    is still sent so that workers of an older version, which rely on it, carry the page through.
+    Each task publishes the chain's next step itself, before acknowledging its own message
+    (``workers/tasks.py``).
     """
     return chain(
         app.signature("gleaner.parse", args=(message,)),
@@ -87,8 +87,6 @@ def page_signature(message: dict):
         app.signature("gleaner.index"),
     )
 
-
-page_chain = page_signature  # the former name
 
 
 def _with_broker(fn: Callable[[], T], wait_s: float) -> T:

@@ -10,8 +10,7 @@ from workers.celery_app import app
 from workers.models import FailureRecord
 from workers.store.failures import FailureStore
 
-# The stages a failed stage's stored message goes through again. Each task publishes the next stage
-# itself; the chain is sent too for workers of an older version, which rely on it.
+# The stages a failed stage's stored message goes through again, sent as a chain like any page.
 REMAINING = {"parse": ("gleaner.parse", "gleaner.enrich", "gleaner.index"),
              "enrich": ("gleaner.enrich", "gleaner.index"),
              "index": ("gleaner.index",)}

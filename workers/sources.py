@@ -21,7 +21,6 @@ from typing import BinaryIO
 
 from dateutil import parser as dateparser
 from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 
 from workers.models import RawPage
 
@@ -164,16 +163,67 @@ def _charset_of(content_type: str) -> str | None:
     return None
 
 
+def _starts_with_gzip(fh: BinaryIO) -> bool:
+    if hasattr(fh, "peek"):
+        return fh.peek(2)[:2] == b"\x1f\x8b"
+    if fh.seekable():
+        start = fh.tell()
+        head = fh.read(2)
+        fh.seek(start)
+        return head == b"\x1f\x8b"
+    return False
+
+
+class _GzipEndCheck:
+    """A read-through wrapper that tells whether a gzip stream ended on a member boundary.
+
+    warcio stops silently when the last gzip member of an archive is cut short; inflating the
+    same bytes alongside (and discarding the output) shows that the stream ended mid-member.
+    """
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+        self._inflater = zlib.decompressobj(wbits=31)
+        self._in_member = False
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._fh.read(size)
+        pending = chunk
+        while pending:
+            self._in_member = True
+            self._inflater.decompress(pending)  # the output is warcio's business, not ours
+            if not self._inflater.eof:
+                break
+            pending = self._inflater.unused_data
+            self._inflater = zlib.decompressobj(wbits=31)
+            self._in_member = False
+        return chunk
+
+    def __getattr__(self, name: str):
+        return getattr(self._fh, name)
+
+    @property
+    def ended_inside_member(self) -> bool:
+        return self._in_member
+
+
 def read_archive(fh: BinaryIO, path: str, max_bytes: int, collection: str | None) -> Iterator[Item]:
     """Pages of a WARC (``response`` records) or WET (``conversion`` records) file."""
     position = 0
+    checked = _GzipEndCheck(fh) if _starts_with_gzip(fh) else None
     try:
-        for position, record in enumerate(ArchiveIterator(fh, arc2warc=True)):
+        for position, record in enumerate(ArchiveIterator(checked or fh, arc2warc=True)):
             source = f"{path}#{position}"
             if record.rec_type not in ("response", "conversion", "resource"):
                 continue
             url = record.rec_headers.get_header("WARC-Target-URI")
             fetched_at = _parse_time(record.rec_headers.get_header("WARC-Date"))
+            # Read first: a record cut short by the end of the archive (even inside its HTTP
+            # headers) is a truncated page, whatever its headers seem to say.
+            content = _read_capped(record.content_stream(), max_bytes)
+            if content is not None and getattr(record.raw_stream, "limit", 0) > 0:
+                yield Skipped(source, "archive is truncated inside this record", url=url)
+                return
             if record.rec_type == "conversion":
                 kind, charset = "text", "utf-8"
             else:
@@ -191,16 +241,14 @@ def read_archive(fh: BinaryIO, path: str, max_bytes: int, collection: str | None
                     continue
                 kind = "text" if mime == "text/plain" else None
                 charset = _charset_of(content_type)
-            content = _read_capped(record.content_stream(), max_bytes)
             if content is None:
                 yield Skipped(source, f"page is larger than the {max_bytes:,}-byte cap (GLEANER_MAX_PAGE_BYTES)", url=url)
                 continue
-            if getattr(record.raw_stream, "limit", 0) > 0:  # the archive ended inside this record
-                yield Skipped(source, "archive is truncated inside this record", url=url)
-                return
             yield RawPage(content=content, source=source, url=url, fetched_at=fetched_at, collection=collection,
                           kind=kind, charset=charset)  # type: ignore[arg-type]
-    except (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError) as exc:
+        if checked is not None and checked.ended_inside_member:
+            yield Skipped(f"{path}#{position + 1}", f"archive is truncated: it ends inside a record after record {position}")
+    except Exception as exc:  # noqa: BLE001 - warcio raises all kinds of errors on a cut or corrupt archive
         yield Skipped(f"{path}#{position + 1}", f"archive is truncated or corrupt after record {position}: {exc}",
                       is_page=False)
 

@@ -2,8 +2,8 @@
 
 Each task publishes the next stage's message itself (``parse`` -> ``enrich`` -> ``index``) before its
 own message is acknowledged, so a page is always in Redis somewhere until it is indexed or recorded
-as failed (at-least-once). (Messages still carry the rest of the chain, for workers of an older
-version; these tasks drop it.) How a task can end:
+as failed (at-least-once). Pages travel as a Celery chain (DESIGN.md); the task takes the chain's
+next step over from Celery, which would publish it only after the ack. How a task can end:
 
 * success: the next stage's message is published (waiting up to ``GLEANER_BROKER_WAIT_S`` for
   Redis), then the message is acked;
@@ -136,8 +136,7 @@ def _inject_fault(stage: Stage, meta: dict[str, Any]) -> None:
 def _send_next(next_tasks: tuple[Task, ...], result: dict[str, Any]) -> None:
     """Publish the next stage's message, waiting for Redis if it is down.
 
-    It goes out as a chain of the remaining stages: this version's tasks drop the chain and
-    publish the next stage themselves, while an older worker still in service follows it.
+    It goes out as the chain of the remaining stages, the format every page message has.
     """
     first, *rest = next_tasks
     signature = chain(first.s(result), *(task.s() for task in rest)) if rest else first.s(result)
@@ -153,7 +152,7 @@ def _run(
     next_tasks: tuple[Task, ...] = (),
 ) -> T | None:
     """Run one stage for one page, turning every way it can end into retry, failure or hand-on."""
-    # Messages sent as a Celery chain by an older producer: this task publishes the next stage.
+    # This task publishes the chain's next step itself (before the ack): Celery must not.
     task.request.chain = None
     try:
         return _run_guarded(task, stage, message, meta, work, next_tasks)

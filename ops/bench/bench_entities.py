@@ -32,7 +32,6 @@ import gzip
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,9 +39,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve()
-REPO = HERE.parents[2]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+sys.path[:0] = [p for p in (str(HERE.parent), str(HERE.parents[2])) if p not in sys.path]
+from common import REPO, run_scorer, shared_dir  # noqa: E402
 
 LAST_LINE = re.compile(r"entity_P (?P<p>[\d.]+) entity_R (?P<r>[\d.]+) pages (?P<pages>\d+)")
 LABELS = ("PERSON", "ORG", "GPE", "LOC")
@@ -53,11 +51,6 @@ SETS = {
     "html": ("extraction-dev", "html", "HTML pages"),
     "text": ("textdump-dev", "txt", "text dumps"),
 }
-
-
-def shared_dir() -> Path:
-    env = os.environ.get("GLEANER_SHARED_DIR")
-    return Path(env).resolve() if env else (REPO.parent / "shared").resolve()
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -130,16 +123,7 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 
 def score(scorer: Path, data: Path, outputs: Path, model: str) -> dict[str, str] | str:
     cmd = [sys.executable, str(scorer), "--data", str(data), "--outputs", str(outputs), "--model", model]
-    try:
-        res = subprocess.run(cmd, capture_output=True, text=True, cwd=str(REPO), timeout=1200)
-    except (OSError, subprocess.TimeoutExpired) as err:
-        return f"error: {type(err).__name__}"
-    lines = res.stdout.strip().splitlines()
-    match = LAST_LINE.search(lines[-1]) if lines else None
-    if res.returncode != 0 or not match:
-        tail = (res.stderr.strip().splitlines() or ["no output"])[-1]
-        return f"error: {tail[:70]}"
-    return match.groupdict()
+    return run_scorer(cmd, LAST_LINE, timeout=1200)
 
 
 # ----------------------------------------------------------------------------- one dev set

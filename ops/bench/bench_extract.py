@@ -26,12 +26,13 @@ import argparse
 import importlib
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
-REPO = HERE.parents[2]
+if str(HERE.parent) not in sys.path:  # also loaded by path, as the scorer's --func module
+    sys.path.insert(0, str(HERE.parent))
+from common import REPO, run_scorer, shared_dir  # noqa: E402
 
 LAST_LINE = re.compile(r"F1 (?P<f1>[\d.]+) P (?P<p>[\d.]+) R (?P<r>[\d.]+) pages (?P<pages>\d+) pages_per_s (?P<speed>[\d.]+|nan|inf)")
 
@@ -63,11 +64,6 @@ def gleaner_text(text: str, url: str | None = None) -> str:
 # ----------------------------------------------------------------------------- runner
 
 
-def shared_dir() -> Path:
-    env = os.environ.get("GLEANER_SHARED_DIR")
-    return Path(env).resolve() if env else (REPO.parent / "shared").resolve()
-
-
 def _available(module: str, attr: str) -> bool:
     _repo_on_path()
     try:
@@ -76,23 +72,14 @@ def _available(module: str, attr: str) -> bool:
         return False
 
 
-def run_scorer(scorer: Path, data: Path, func: str, pass_url: bool, repeat: int) -> dict | str:
+def score_extractor(scorer: Path, data: Path, func: str, pass_url: bool, repeat: int) -> dict | str:
     cmd = [sys.executable, str(scorer), "--data", str(data), "--func", func, "--bootstrap", "0", "--quiet"]
     if pass_url:
         cmd.append("--pass-url")
     if repeat > 1:
         cmd += ["--repeat", str(repeat)]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
-    try:
-        res = subprocess.run(cmd, capture_output=True, text=True, cwd=str(REPO), env=env, timeout=1800)
-    except (OSError, subprocess.TimeoutExpired) as err:
-        return f"error: {type(err).__name__}"
-    lines = res.stdout.strip().splitlines()
-    match = LAST_LINE.search(lines[-1]) if lines else None
-    if res.returncode != 0 or not match:
-        tail = (res.stderr.strip().splitlines() or ["no output"])[-1]
-        return f"error: {tail[:70]}"
-    return match.groupdict()
+    return run_scorer(cmd, LAST_LINE, timeout=1800, env=env)
 
 
 def main() -> int:
@@ -139,7 +126,7 @@ def main() -> int:
             elif needs and not _available(*needs):
                 result = "n/a (not available)"
             else:
-                result = run_scorer(scorer, data, func, pass_url, args.repeat)
+                result = score_extractor(scorer, data, func, pass_url, args.repeat)
             if isinstance(result, dict):
                 print(
                     f"{set_name:<6} {label:<25} {float(result['f1']):>6.3f} {float(result['p']):>6.3f} "

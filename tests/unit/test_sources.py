@@ -91,10 +91,18 @@ def test_warc_responses_become_pages():
     assert {i.reason.split(" (")[0] for i in items if isinstance(i, Skipped)} == {"not a web page", "HTTP status 404"}
 
 
-@pytest.mark.parametrize("gz,cut", [(False, 20000), (False, 30), (True, 100)])
+@pytest.mark.parametrize("gz,cut", [(False, 30), (False, 100), (False, 20000),
+                                    (True, 30), (True, 100), (True, 150), (True, 200)])
 def test_truncated_warc_keeps_earlier_pages_and_reports(gz, cut):
     data = _warc([("https://x.org/a", "text/html", b"<p>a</p>" * 50, "200 OK"),
                   ("https://x.org/b", "text/html", b"<p>b</p>" * 5000, "200 OK")], gz=gz)
-    items = list(read_archive(io.BytesIO(data[: len(data) - cut]), "t.warc", CAP, None))
-    assert [p.url for p in _pages(items)] == ["https://x.org/a"]
+    items = list(read_archive(io.BytesIO(data[: max(0, len(data) - cut)]), "t.warc", CAP, None))
+    assert _pages(items)[0].url == "https://x.org/a"
+    assert "https://x.org/b" not in [p.url for p in _pages(items)]
     assert isinstance(items[-1], Skipped) and "truncated" in items[-1].reason
+
+
+def test_complete_gzipped_warc_is_not_reported_truncated():
+    data = _warc([("https://x.org/a", "text/html", b"<p>a</p>" * 50, "200 OK")], gz=True)
+    items = list(read_archive(io.BytesIO(data), "t.warc.gz", CAP, None))
+    assert [type(i).__name__ for i in items] == ["RawPage"]

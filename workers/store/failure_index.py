@@ -31,6 +31,7 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, helpers
 
+from workers.batching import gather
 from workers.models import FailureRecord
 from workers.store.elastic import SCHEMAS_DIR
 
@@ -143,16 +144,7 @@ class _Mirror:
 
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
-            deadline = time.monotonic() + self.max_wait_s
-            while len(batch) < self.max_batch:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    batch.append(self._queue.get(timeout=remaining))
-                except queue.Empty:
-                    break
+            batch = gather(self._queue, self.max_batch, self.max_wait_s)
             try:
                 self._write(batch)
             except Exception as exc:  # noqa: BLE001 - a mirror must never take anything down

@@ -1,0 +1,860 @@
+#!/usr/bin/env python3
+"""Throughput benchmark (issue 5): in-process vs the queued pipeline, index stage vs plain bulk,
+the producer, worker memory, and the CPU cost of each stage per page.
+
+It talks to the stack in ``GLEANER_REDIS_URL`` / ``GLEANER_ES_URL`` (default: the local stack) and
+assumes its workers run from this checkout; pid files are read from ``$GLEANER_STACK_DIR/pids``
+(default ``.stack/pids``). For a private stack::
+
+    GLEANER_STACK_DIR=/tmp/gl-bench GLEANER_REDIS_PORT=6394 GLEANER_ES_PORT=9214 ops/stack.sh up
+    GLEANER_STACK_DIR=/tmp/gl-bench GLEANER_REDIS_URL=redis://127.0.0.1:6394/0 \\
+      GLEANER_ES_URL=http://127.0.0.1:9214 .venv/bin/python ops/bench/bench_pipeline.py
+
+Corpus: the 73 dev HTML pages (``../shared/bench/extraction-dev/html``) repeated with distinct URLs
+``https://bench.gleaner.local/<id>?copy=N&run=<tag>`` as JSON Lines in a temp dir (``--pages``).
+Each mode gets its own ``run`` tag and collection (``bench-<stamp>-r<k>-<mode>``), so no mode
+overwrites another's documents and each one's documents are counted with a ``term`` on
+``collection``.
+
+Per run:
+
+``(a) in-process``
+    the corpus split in as many halves as cores, one ``gleaner process --index`` per half, in
+    parallel; wall time until all exit (includes each process's start and spaCy load).
+``(b) pipeline``
+    ``gleaner submit CORPUS --wait --plain`` through Redis and the three worker pools as they run;
+    wall time from start to exit. Worker RSS and CPU, Redis and Elasticsearch CPU are sampled
+    meanwhile (``/proc``).
+``index``
+    the documents written by (a), each into a fresh scratch index with the template's settings and
+    mappings (deleted afterwards): ``workers.store.elastic.bulk_index`` (what the index worker
+    calls) against a plain ``elasticsearch.helpers.bulk`` loop, alternated; and the index worker
+    itself (the same documents sent as index-queue messages, wall time until all are indexed).
+``producer``
+    ``gleaner submit`` (no --wait) into Redis database ``--producer-db`` of the same Redis, which no
+    worker consumes (flushed afterwards): pages/s and peak RSS, for the JSONL corpus and for a
+    generated WARC of ``--warc-mb`` MB (peak RSS small vs big archive shows streaming).
+
+Once (``--skip-stages`` to skip): CPU seconds per page of parse, enrich (NER), assemble, message
+(de)serialization and index (client side, and the Elasticsearch node's CPU) in this process with
+``time.process_time`` over ``--stage-pages`` pages.
+
+Ends with ``pipeline_vs_inprocess R pipeline_pages_per_s X inprocess_pages_per_s Y`` (the median
+run by R).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import json
+import os
+import re
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve()
+sys.path[:0] = [p for p in (str(HERE.parent), str(HERE.parents[2])) if p not in sys.path]
+from common import REPO, shared_dir  # noqa: E402
+
+GLEANER = str(REPO / ".venv" / "bin" / "gleaner")
+CLK = os.sysconf("SC_CLK_TCK")
+HOST = "bench.gleaner.local"
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def stack_dir() -> Path:
+    return Path(os.environ.get("GLEANER_STACK_DIR") or REPO / ".stack")
+
+
+def redis_url() -> str:
+    return os.environ.get("GLEANER_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def es_url() -> str:
+    return os.environ.get("GLEANER_ES_URL", "http://127.0.0.1:9200")
+
+
+# ----------------------------------------------------------------------------- /proc
+
+
+def read_pid(name: str) -> int | None:
+    try:
+        pid = int((stack_dir() / "pids" / name).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if Path(f"/proc/{pid}").exists() else None
+
+
+def children(pid: int) -> list[int]:
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            kids += [int(x) for x in task.read_text().split()]
+        except OSError:
+            pass
+    return kids
+
+
+def tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children(p)
+    return out
+
+
+def cpu_s(pid: int) -> float | None:
+    """utime + stime of a process (all its threads), seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLK
+
+
+def rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def hwm_mb(pid: int) -> float | None:
+    """Peak RSS of a process since its exec (VmHWM); ``ru_maxrss`` would include the forking parent's."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def wait_sampling(procs: list[subprocess.Popen], every: float = 0.2) -> tuple[list[int], float, list[float], list[float]]:
+    """Wait for ``procs``: exit codes, total CPU seconds, peak RSS (MB) of each, and their summed RSS over time."""
+    peaks = [0.0] * len(procs)
+    series: list[float] = []
+    pending = {p.pid: i for i, p in enumerate(procs)}
+    codes = [0] * len(procs)
+    cpu = 0.0
+    while pending:
+        total = 0.0
+        for pid, i in pending.items():
+            peaks[i] = max(peaks[i], hwm_mb(pid) or 0.0)
+            total += rss_mb(pid) or 0.0
+        series.append(total)
+        time.sleep(every)
+        for pid, i in list(pending.items()):
+            done, status, ru = os.wait4(pid, os.WNOHANG)
+            if done:
+                codes[i] = os.waitstatus_to_exitcode(status)
+                procs[i].returncode = codes[i]
+                cpu += ru.ru_utime + ru.ru_stime
+                del pending[pid]
+    return codes, cpu, peaks, series
+
+
+class CpuMeter:
+    """CPU seconds used by a process tree since ``start`` (exited children count up to their last sample)."""
+
+    def __init__(self, pid: int | None) -> None:
+        self.pid = pid
+        self.base: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.sample(initial=True)
+
+    def sample(self, initial: bool = False) -> None:
+        if self.pid is None:
+            return
+        for p in tree(self.pid):
+            c = cpu_s(p)
+            if c is None:
+                continue
+            if initial:
+                self.base[p] = c
+            self.base.setdefault(p, 0.0)  # a child born after the start: all its CPU is ours
+            self.last[p] = c
+
+    def used(self) -> float:
+        self.sample()
+        return sum(self.last[p] - self.base.get(p, 0.0) for p in self.last)
+
+
+def run_timed(cmd: list[str], *, env: dict[str, str], stdout: Any, stderr: Any) -> subprocess.Popen:
+    return subprocess.Popen(cmd, env=env, stdout=stdout, stderr=stderr, cwd=str(REPO))
+
+
+def wait_rusage(proc: subprocess.Popen) -> tuple[int, float, int]:
+    """Exit code, CPU seconds and peak RSS (kB) of a child."""
+    _, status, ru = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+
+
+# ----------------------------------------------------------------------------- corpus
+
+
+def dev_pages() -> list[tuple[str, str]]:
+    html_dir = shared_dir() / "bench" / "extraction-dev" / "html"
+    pages = []
+    for path in sorted(html_dir.glob("*.html.gz")):
+        pages.append((path.name.split(".")[0], gzip.decompress(path.read_bytes()).decode("utf-8", errors="replace")))
+    if not pages:
+        raise SystemExit(f"no dev pages in {html_dir}")
+    return pages
+
+
+def write_corpus(path: Path, pages: list[tuple[str, str]], n: int, *, tag: str, collection: str | None,
+                 start: int = 0) -> int:
+    with path.open("w") as fh:
+        for i in range(start, start + n):
+            page_id, html = pages[i % len(pages)]
+            row: dict[str, Any] = {"url": f"https://{HOST}/{page_id}?copy={i // len(pages)}&run={tag}", "html": html}
+            if collection:
+                row["collection"] = collection
+            fh.write(json.dumps(row) + "\n")
+    return n
+
+
+def split_corpus(pages: list[tuple[str, str]], n: int, parts: int, tmp: Path, *, tag: str,
+                 collection: str) -> list[Path]:
+    paths, start = [], 0
+    for k in range(parts):
+        size = n // parts + (1 if k < n % parts else 0)
+        path = tmp / f"{tag}-part{k}.jsonl"
+        write_corpus(path, pages, size, tag=tag, collection=collection, start=start)
+        paths.append(path)
+        start += size
+    return paths
+
+
+# ----------------------------------------------------------------------------- Elasticsearch
+
+
+def es():
+    from elasticsearch import Elasticsearch
+
+    return Elasticsearch(es_url(), request_timeout=120)
+
+
+def count_collection(client, alias: str, collection: str) -> int:
+    client.indices.refresh(index=alias)
+    return int(client.count(index=alias, query={"term": {"collection": collection}})["count"])
+
+
+def scratch_index(client, name: str) -> None:
+    from workers.store.elastic import load_template
+
+    tpl = load_template("bench-scratch")["template"]
+    client.indices.create(index=name, settings=tpl["settings"], mappings=tpl["mappings"])
+
+
+# ----------------------------------------------------------------------------- samplers
+
+
+@dataclass
+class Sample:
+    t: float
+    rss: dict[str, float]
+    enriched_total: int | None
+    batch: dict[str, int]
+    queues: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Monitor:
+    """Samples worker RSS (process + children), and CPU of workers, Redis and Elasticsearch."""
+
+    interval: float
+    names = ("worker-parse", "worker-enrich", "worker-index", "redis", "elasticsearch")
+    samples: list[Sample] = field(default_factory=list)
+    batch_id: str | None = None
+
+    def __post_init__(self) -> None:
+        import redis
+
+        self.pids = {n: read_pid(n) for n in self.names}
+        self.meters = {n: CpuMeter(p) for n, p in self.pids.items()}
+        self.redis = redis.Redis.from_url(redis_url())
+        self._stop = threading.Event()
+        self.t0 = time.monotonic()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> "Monitor":
+        self.t0 = time.monotonic()
+        for m in self.meters.values():
+            m.sample(initial=True)
+        self._thread.start()
+        return self
+
+    def _take(self) -> None:
+        rss = {}
+        for n, p in self.pids.items():
+            if p and n.startswith("worker-"):
+                rss[n] = sum(r for r in (rss_mb(q) for q in tree(p)) if r)
+        for m in self.meters.values():
+            m.sample()
+        try:
+            enriched = int(self.redis.hget("gleaner:stats:processed", "enrich") or 0)
+            queues = {q: int(self.redis.llen(q)) for q in ("parse", "enrich", "index")}
+            batch = {}
+            if self.batch_id:
+                raw = self.redis.hgetall(f"gleaner:batch:{self.batch_id}")
+                batch = {k.decode(): int(v) for k, v in raw.items()
+                         if k.decode() in ("submitted", "parsed", "enriched", "indexed", "failed")}
+        except Exception:  # noqa: BLE001 - a sample may miss, the benchmark goes on
+            enriched, batch, queues = None, {}, {}
+        self.samples.append(Sample(time.monotonic() - self.t0, rss, enriched, batch, queues))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._take()
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        self._take()
+        return {n: m.used() for n, m in self.meters.items()}
+
+
+# ----------------------------------------------------------------------------- modes
+
+
+def base_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("GLEANER_REDIS_URL", redis_url())
+    env.setdefault("GLEANER_ES_URL", es_url())
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run_inprocess(parts: list[Path], tmp: Path, tag: str) -> dict[str, Any]:
+    es_meter = CpuMeter(read_pid("elasticsearch"))
+    procs, outs = [], []
+    started = time.monotonic()
+    for k, part in enumerate(parts):
+        out = (tmp / f"{tag}-docs{k}.jsonl").open("w")
+        err = (tmp / f"{tag}-err{k}.log").open("w")
+        outs.append((out, err))
+        procs.append(run_timed([GLEANER, "process", str(part), "--index"], env=base_env(), stdout=out, stderr=err))
+    codes, cpu, peaks, _ = wait_sampling(procs)
+    wall = time.monotonic() - started
+    for out, err in outs:
+        out.close()
+        err.close()
+    return {"wall": wall, "cpu": cpu, "es_cpu": es_meter.used(), "codes": codes, "peak_rss_mb": max(peaks),
+            "docs": [tmp / f"{tag}-docs{k}.jsonl" for k in range(len(parts))]}
+
+
+def command_stats(client) -> dict[str, int]:
+    try:
+        return {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in client.info("commandstats").items()}
+    except Exception:  # noqa: BLE001
+        return {}
+
+
+def idle_cpu(seconds: float) -> dict[str, float]:
+    """CPU seconds per second of the stack's processes while nothing is submitted (polling, leases)."""
+    meters = {n: CpuMeter(read_pid(n)) for n in Monitor.names}
+    time.sleep(seconds)
+    return {n: m.used() / seconds for n, m in meters.items()}
+
+
+def run_pipeline(corpus: Path, tmp: Path, tag: str, sample_s: float) -> dict[str, Any]:
+    idle = idle_cpu(5.0)
+    monitor = Monitor(sample_s).start()
+    stats0 = command_stats(monitor.redis)
+    logf = tmp / f"{tag}-submit.log"
+    started = time.monotonic()
+    with logf.open("w") as fh:
+        proc = run_timed([GLEANER, "submit", str(corpus), "--wait", "--plain", "--interval", "5"],
+                         env=base_env(), stdout=fh, stderr=subprocess.STDOUT)
+        waiter = threading.Thread(target=lambda: wait_rusage(proc), daemon=True)
+        waiter.start()
+        while waiter.is_alive():
+            if monitor.batch_id is None:
+                m = re.search(r"batch (\S+): submitting", logf.read_text())
+                if m:
+                    monitor.batch_id = m.group(1)
+            waiter.join(0.2)
+    wall = time.monotonic() - started
+    cpu = monitor.stop()
+    stats1 = command_stats(monitor.redis)
+    calls = {k: v - stats0.get(k, 0) for k, v in stats1.items() if v - stats0.get(k, 0) > 0}
+    text = logf.read_text()
+    done = re.search(r"done in .*", text)
+    return {"wall": wall, "code": proc.returncode, "cpu": cpu, "idle": idle, "samples": monitor.samples, "redis_calls": calls,
+            "summary": done.group(0) if done else text.strip().splitlines()[-1:] }
+
+
+def load_docs(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:
+    from workers.stages.fingerprints import normalize_text
+    from workers.stages.urls import document_id
+
+    docs = []
+    for path in paths:
+        with path.open() as fh:
+            for line in fh:
+                doc = json.loads(line)
+                docs.append((document_id(doc.get("url"), normalize_text(doc["body"])), doc))
+    return docs
+
+
+def bench_index(docs: list[tuple[str, dict[str, Any]]], rounds: int) -> dict[str, Any]:
+    from elasticsearch import helpers
+
+    from workers.models import Document
+    from workers.store.elastic import bulk_index
+
+    client = es()
+    typed = [(doc_id, Document.model_validate(doc)) for doc_id, doc in docs]
+    es_pid = read_pid("elasticsearch")
+    res: dict[str, list[float]] = {"plain": [], "stage": []}
+    es_cpu: dict[str, list[float]] = {"plain": [], "stage": []}
+    stamp = secrets.token_hex(3)
+    for r in range(rounds):
+        order = ("plain", "stage") if r % 2 == 0 else ("stage", "plain")
+        for kind in order:
+            name = f"bench-bulk-{stamp}-{r}-{kind}"
+            scratch_index(client, name)
+            meter = CpuMeter(es_pid)
+            t0 = time.perf_counter()
+            if kind == "plain":
+                ok, errors = helpers.bulk(client, ({"_index": name, "_id": i, "_source": d} for i, d in docs),
+                                          chunk_size=200, raise_on_error=False)
+                bad = len(errors)
+            else:
+                results = bulk_index(client, name, typed, chunk_size=200)
+                bad = sum(1 for x in results if x.outcome != "indexed")
+            dt = time.perf_counter() - t0
+            es_cpu[kind].append(meter.used())
+            client.indices.refresh(index=name)
+            n = int(client.count(index=name)["count"])
+            client.indices.delete(index=name)
+            if bad or n != len(docs):
+                log(f"  index {kind}: {bad} errors, {n}/{len(docs)} documents")
+            res[kind].append(len(docs) / dt)
+    return {"plain": res["plain"], "stage": res["stage"], "es_cpu": es_cpu}
+
+
+def bench_index_worker(docs: list[tuple[str, dict[str, Any]]], collection: str, timeout: float) -> dict[str, Any]:
+    """The index worker on its own: the documents as index-queue messages, until all are indexed."""
+    from celery import signature
+
+    from workers.celery_app import app
+    from workers.producer import new_batch_id
+    from workers.runtime import progress_store
+
+    store = progress_store()
+    batch_id = new_batch_id()
+    meter = CpuMeter(read_pid("worker-index"))
+    es_meter = CpuMeter(read_pid("elasticsearch"))
+    from workers.stages.fingerprints import normalize_text
+    from workers.stages.urls import document_id
+
+    msgs = []
+    for seq, (_, doc) in enumerate(docs):
+        # other URLs, so other ids than (a)'s documents: new documents, not overwrites
+        d = dict(doc, batch_id=batch_id, collection=collection, url=(doc.get("url") or "") + "&via=index")
+        msgs.append({"doc_id": document_id(d["url"], normalize_text(d["body"])), "document": d, "seq": seq})
+    # Enqueued first on a staging queue nobody consumes, then moved onto the index queue at once
+    # (RENAME), so the time measured is the worker's, not the enqueuing's.
+    staging = f"bench-staging-{secrets.token_hex(3)}"
+    t_enq = time.monotonic()
+    with app.producer_or_acquire() as producer:
+        for m in msgs:
+            signature("gleaner.index", args=(m,), app=app).apply_async(producer=producer, queue=staging)
+    store.add_submitted(batch_id, len(msgs))
+    store.close_submission(batch_id, collection)
+    enqueue_s = time.monotonic() - t_enq
+    r = store.redis
+    t0 = time.monotonic()
+    if r.llen("index") == 0:
+        r.rename(staging, "index")
+    else:
+        while r.lmove(staging, "index", "RIGHT", "LEFT") is not None:
+            pass
+    r.delete(f"_kombu.binding.{staging}")
+    while True:
+        state = store.get(batch_id)
+        if state and state.complete:
+            break
+        if time.monotonic() - t0 > timeout:
+            log(f"  index worker: timed out ({state})")
+            break
+        time.sleep(0.05)
+    wall = time.monotonic() - t0
+    return {"wall": wall, "enqueue_s": enqueue_s, "pages_per_s": len(msgs) / wall, "indexed": state.indexed if state else 0,
+            "failed": state.failed if state else 0, "cpu": meter.used(), "es_cpu": es_meter.used()}
+
+
+def write_warc(path: Path, pages: list[tuple[str, str]], target_mb: int) -> int:
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    n = 0
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=False)
+        while fh.tell() < target_mb * 1024 * 1024:
+            page_id, html = pages[n % len(pages)]
+            payload = html.encode("utf-8")
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                                  ("Content-Length", str(len(payload)))], protocol="HTTP/1.1")
+            rec = writer.create_warc_record(f"https://{HOST}/{page_id}?copy={n // len(pages)}&run=warc", "response",
+                                            payload=io.BytesIO(payload), http_headers=headers)
+            writer.write_record(rec)
+            n += 1
+    return n
+
+
+def run_producer(path: Path, db: int) -> dict[str, Any]:
+    import redis
+
+    base = redis_url().rsplit("/", 1)[0] if re.search(r"/\d+$", redis_url()) else redis_url().rstrip("/")
+    url = f"{base}/{db}"
+    if url == redis_url():
+        raise SystemExit("--producer-db must differ from the workers' Redis database")
+    env = base_env()
+    env["GLEANER_REDIS_URL"] = url
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    mem0 = int(client.info("memory")["used_memory"])
+    redis_meter = CpuMeter(read_pid("redis"))
+    t0 = time.monotonic()
+    proc = run_timed([GLEANER, "submit", str(path), "--plain"], env=env, stdout=subprocess.PIPE,
+                     stderr=subprocess.STDOUT)
+    out: list[bytes] = []
+    reader = threading.Thread(target=lambda: out.append(proc.stdout.read()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    codes, cpu, peaks, rss_series = wait_sampling([proc], every=0.1)
+    code = codes[0]
+    wall = time.monotonic() - t0
+    reader.join()
+    text = out[0].decode(errors="replace") if out else ""
+    m = re.search(r"submitted ([\d,]+) pages \(([^)]*)\) in ([\d.]+)s", text)
+    pages = int(m.group(1).replace(",", "")) if m else 0
+    inner = float(m.group(3)) if m else None
+    queued = int(client.llen("parse"))
+    mem = int(client.info("memory")["used_memory"]) - mem0
+    client.flushdb()
+    return {"wall": wall, "code": code, "pages": pages, "queued": queued, "cpu": cpu, "peak_rss_mb": peaks[0],
+            "submit_s": inner, "redis_cpu": redis_meter.used(), "rss_series": rss_series,
+            "size_mb": path.stat().st_size / 1e6, "redis_bytes_per_page": mem / max(queued, 1), "tail": text.strip().splitlines()[-1:] if not m else None}
+
+
+# ----------------------------------------------------------------------------- per-stage CPU
+
+
+def stage_costs(pages: list[tuple[str, str]], n: int, tmp: Path) -> dict[str, Any]:
+    from workers.config import get_settings
+    from workers.messages import pack_page, unpack_page
+    from workers.models import IndexMessage, PageMessage, ParsedPage
+    from workers.sources import RawPage, iter_inputs
+    from workers.stages.assemble import assemble_document
+    from workers.stages.entities import EntityInput, extract_entities_batch, load_ner, ner_model_version
+    from workers.stages.errors import PermanentPageError
+    from workers.stages.parse import ParseLimits, parse_page
+    from workers.store.elastic import bulk_index
+
+    settings = get_settings()
+    path = tmp / "stages.jsonl"
+    write_corpus(path, pages, n, tag="stages", collection="bench-stages")
+    raw = [p for p in iter_inputs([str(path)], max_bytes=settings.max_page_bytes) if isinstance(p, RawPage)]
+    limits = ParseLimits(max_text_chars=settings.max_text_chars, min_body_words=settings.min_body_words)
+    cost: dict[str, float] = {}
+    pt = time.process_time
+
+    for page in raw[:3]:  # warm-up: lazy imports, compiled patterns
+        try:
+            parse_page(page, limits=limits)
+        except PermanentPageError:
+            pass
+    t = pt()
+    parsed, failed = [], 0
+    for page in raw:
+        try:
+            parsed.append(parse_page(page, limits=limits))
+        except PermanentPageError:
+            failed += 1
+    cost["parse"] = pt() - t
+
+    nlp = load_ner(settings.spacy_model)
+    warm = [EntityInput(p.extraction.title, p.extraction.body, tuple(p.extraction.tags), p.language) for p in parsed[:4]]
+    list(extract_entities_batch(nlp, warm, batch_size=settings.ner_batch_size, max_chars=settings.ner_max_chars))
+    inputs = [EntityInput(p.extraction.title, p.extraction.body, tuple(p.extraction.tags), p.language) for p in parsed]
+    t = pt()
+    entities = list(extract_entities_batch(nlp, inputs, batch_size=settings.ner_batch_size,
+                                           max_chars=settings.ner_max_chars))
+    cost["enrich (NER)"] = pt() - t
+
+    t = pt()
+    now = datetime.now(timezone.utc)
+    model = ner_model_version(nlp)
+    docs = [(p.doc_id, assemble_document(p, e, ner_model=model, ingested_at=now)) for p, e in zip(parsed, entities)]
+    cost["assemble"] = pt() - t
+
+    # What the three messages cost to build, serialize, parse and validate (Celery's own work not included).
+    t = pt()
+    packed = [pack_page(page, batch_id="b", seq=0, max_bytes=settings.max_page_bytes) for page in raw]
+    cost["pack_page (zlib+base64)"] = pt() - t
+    t = pt()
+    for msg in packed:
+        body = json.dumps(msg.model_dump(mode="json", exclude_none=True))
+        unpack_page(PageMessage.model_validate(json.loads(body)), max_bytes=settings.max_page_bytes)
+    for p, (doc_id, doc) in zip(parsed, docs):
+        ParsedPage.model_validate(json.loads(json.dumps(p.model_dump(mode="json"))))
+        IndexMessage.model_validate(json.loads(json.dumps(IndexMessage(doc_id=doc_id, document=doc).model_dump(mode="json"))))
+    cost["messages (json+pydantic)"] = pt() - t
+
+    client = es()
+    name = f"bench-stages-{secrets.token_hex(3)}"
+    scratch_index(client, name)
+    es_meter = CpuMeter(read_pid("elasticsearch"))
+    t = pt()
+    for i in range(0, len(docs), 200):
+        bulk_index(client, name, docs[i:i + 200], chunk_size=200)
+    cost["index (client)"] = pt() - t
+    es_cpu = es_meter.used()
+    client.indices.delete(index=name)
+    return {"pages": len(raw), "parsed": len(parsed), "failed": failed, "cost": cost, "es_cpu": es_cpu,
+            "body_chars": statistics.mean(len(p.extraction.body) for p in parsed) if parsed else 0,
+            "raw_kb": statistics.mean(len(p.content) for p in raw) / 1024}
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def span(values: list[float], fmt: str = "{:.1f}") -> str:
+    if not values:
+        return "n/a"
+    if len(values) == 1:
+        return fmt.format(values[0])
+    return f"{fmt.format(statistics.median(values))} (min {fmt.format(min(values))}, max {fmt.format(max(values))})"
+
+
+def rss_series_text(samples: list[Sample], points: int = 12) -> list[str]:
+    if not samples:
+        return ["  (no samples)"]
+    step = max(1, len(samples) // points)
+    chosen = samples[::step]
+    if chosen[-1] is not samples[-1]:
+        chosen.append(samples[-1])
+    lines = []
+    for name in ("worker-parse", "worker-enrich", "worker-index"):
+        vals = " ".join(f"{s.rss.get(name, 0):.0f}" for s in chosen)
+        lines.append(f"  {name:<14} MB: {vals}")
+    lines.append("  t (s)            : " + " ".join(f"{s.t:.0f}" for s in chosen))
+    lines.append("  enriched (total) : " + " ".join(str(s.enriched_total) for s in chosen))
+    lines.append("  indexed (batch)  : " + " ".join(str(s.batch.get("indexed", 0)) for s in chosen))
+    for q in ("parse", "enrich", "index"):
+        lines.append(f"  queue {q:<10} : " + " ".join(str(s.queues.get(q, "-")) for s in chosen))
+    return lines
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pages", type=int, default=2000, help="pages per corpus (default 2000)")
+    ap.add_argument("--runs", type=int, default=1, help="repeat (a), (b), index and producer N times")
+    ap.add_argument("--procs", type=int, default=os.cpu_count() or 2, help="processes for (a) (default: cores)")
+    ap.add_argument("--stage-pages", type=int, default=146, help="pages for the per-stage CPU cost")
+    ap.add_argument("--index-rounds", type=int, default=2, help="alternated rounds of plain bulk vs bulk_index")
+    ap.add_argument("--producer-db", type=int, default=15, help="Redis database for the producer test (flushed)")
+    ap.add_argument("--warc-mb", type=int, default=300, help="size of the generated WARC for the producer (0: none)")
+    ap.add_argument("--sample-s", type=float, default=2.0, help="worker RSS/CPU sampling interval")
+    ap.add_argument("--timeout", type=float, default=3600, help="give up waiting for the index worker after this")
+    ap.add_argument("--keep", type=Path, help="keep the corpora and outputs in this folder")
+    for skip in ("inprocess", "pipeline", "index", "index-worker", "producer", "stages"):
+        ap.add_argument(f"--skip-{skip}", action="store_true")
+    args = ap.parse_args()
+
+    from workers.config import get_settings
+
+    alias = get_settings().index_alias
+    tmp = Path(tempfile.mkdtemp(prefix="gleaner-bench-", dir=args.keep)) if args.keep else \
+        Path(tempfile.mkdtemp(prefix="gleaner-bench-"))
+    pages = dev_pages()
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(2)
+    log(f"bench: {len(pages)} dev pages, corpus {args.pages} pages, {args.runs} run(s), {os.cpu_count()} cores; "
+        f"redis {redis_url()}  es {es_url()}  stack {stack_dir()}  tmp {tmp}")
+    workers = {n: read_pid(n) for n in ("worker-parse", "worker-enrich", "worker-index", "redis", "elasticsearch")}
+    log("pids: " + "  ".join(f"{n}={p}" for n, p in workers.items()))
+    client = es()
+
+    results: dict[str, list[Any]] = {k: [] for k in ("a", "b", "index", "index_worker", "producer", "warc")}
+    try:
+        if not args.skip_stages:
+            log(f"\n== per-stage CPU, in-process, {args.stage_pages} pages ==")
+            sc = stage_costs(pages, args.stage_pages, tmp)
+            results["stages"] = [sc]
+            n = max(sc["parsed"], 1)
+            log(f"  pages {sc['pages']} (parsed {sc['parsed']}, failed {sc['failed']}), raw {sc['raw_kb']:.0f} kB, "
+                f"body {sc['body_chars']:.0f} chars on average")
+            total = 0.0
+            for stage, secs in sc["cost"].items():
+                per = secs / (sc["pages"] if stage.startswith(("parse", "messages", "pack")) else n)
+                total += per
+                log(f"  {stage:<26} {per * 1000:8.1f} ms CPU/page   ({1 / per if per else 0:8.1f} pages/s per core)")
+            es_per = sc["es_cpu"] / n
+            log(f"  {'index (Elasticsearch node)':<26} {es_per * 1000:8.1f} ms CPU/page")
+            log(f"  {'total':<26} {(total + es_per) * 1000:8.1f} ms CPU/page")
+
+        for run in range(1, args.runs + 1):
+            log(f"\n== run {run}/{args.runs} ==")
+            coll_a, coll_b = f"bench-{stamp}-r{run}-a", f"bench-{stamp}-r{run}-b"
+            a_res = None
+            if not args.skip_inprocess:
+                parts = split_corpus(pages, args.pages, args.procs, tmp, tag=f"r{run}a", collection=coll_a)
+                a_res = run_inprocess(parts, tmp, f"r{run}a")
+                a_res["indexed"] = count_collection(client, alias, coll_a)
+                a_res["pps"] = args.pages / a_res["wall"]
+                results["a"].append(a_res)
+                log(f"  (a) in-process x{args.procs}: {args.pages} pages in {a_res['wall']:.1f}s = "
+                    f"{a_res['pps']:.1f} pages/s; indexed {a_res['indexed']}; exit {a_res['codes']}; "
+                    f"CPU {a_res['cpu']:.0f}s gleaner + {a_res['es_cpu']:.0f}s ES "
+                    f"= {(a_res['cpu'] + a_res['es_cpu']) / args.pages * 1000:.0f} ms/page; "
+                    f"peak RSS {a_res['peak_rss_mb']:.0f} MB/process")
+            if not args.skip_pipeline:
+                corpus_b = tmp / f"r{run}b.jsonl"
+                write_corpus(corpus_b, pages, args.pages, tag=f"r{run}b", collection=coll_b)
+                b_res = run_pipeline(corpus_b, tmp, f"r{run}b", args.sample_s)
+                b_res["indexed"] = count_collection(client, alias, coll_b)
+                b_res["pps"] = args.pages / b_res["wall"]
+                results["b"].append(b_res)
+                cpu = b_res["cpu"]
+                log(f"  (b) pipeline: {args.pages} pages in {b_res['wall']:.1f}s = {b_res['pps']:.1f} pages/s; "
+                    f"indexed {b_res['indexed']}; exit {b_res['code']}; {b_res['summary']}")
+                log("      CPU ms/page: " + "  ".join(f"{k} {v / args.pages * 1000:.1f}" for k, v in cpu.items())
+                    + f"  total {sum(cpu.values()) / args.pages * 1000:.1f}")
+                idle = b_res["idle"]
+                log("      idle CPU (ms/s, before the run): " + "  ".join(f"{k} {v * 1000:.1f}" for k, v in idle.items())
+                    + "; busy-minus-idle ms/page: " + "  ".join(
+                        f"{k} {max(0.0, cpu[k] - idle[k] * b_res['wall']) / args.pages * 1000:.1f}" for k in cpu))
+                if a_res:
+                    log(f"  ratio (b)/(a) = {b_res['pps'] / a_res['pps']:.2f}")
+                calls = b_res["redis_calls"]
+                top = sorted(calls.items(), key=lambda kv: -kv[1])[:8]
+                log(f"      Redis commands: {sum(calls.values()) / args.pages:.1f} per page ("
+                    + ", ".join(f"{k} {v / args.pages:.1f}" for k, v in top) + ")")
+                log("  worker RSS over time (MB, process + children):")
+                for line in rss_series_text(b_res["samples"]):
+                    log(line)
+            docs = load_docs(a_res["docs"]) if a_res else []
+            if docs and not args.skip_index:
+                ix = bench_index(docs, args.index_rounds)
+                results["index"].append(ix)
+                ratio = statistics.median(ix["stage"]) / statistics.median(ix["plain"])
+                ix["ratio"] = ratio
+                log(f"  index: {len(docs)} docs; plain helpers.bulk {span(ix['plain'])} docs/s; "
+                    f"bulk_index {span(ix['stage'])} docs/s; ratio {ratio:.2f}; ES CPU ms/doc plain "
+                    f"{statistics.median(ix['es_cpu']['plain']) / len(docs) * 1000:.1f}, bulk_index "
+                    f"{statistics.median(ix['es_cpu']['stage']) / len(docs) * 1000:.1f}")
+            if docs and not args.skip_index_worker:
+                iw = bench_index_worker(docs, f"bench-{stamp}-r{run}-iw", args.timeout)
+                results["index_worker"].append(iw)
+                plain = statistics.median(results["index"][-1]["plain"]) if results["index"] else None
+                log(f"  index worker (Celery, {len(docs)} index messages): {iw['pages_per_s']:.1f} docs/s "
+                    f"(enqueued beforehand in {iw['enqueue_s']:.1f}s, all indexed {iw['wall']:.1f}s after release; indexed {iw['indexed']}, "
+                    f"failed {iw['failed']}); CPU {iw['cpu'] / len(docs) * 1000:.1f} ms/doc worker, "
+                    f"{iw['es_cpu'] / len(docs) * 1000:.1f} ms/doc ES"
+                    + (f"; vs plain bulk {iw['pages_per_s'] / plain:.2f}" if plain else ""))
+            if not args.skip_producer:
+                corpus_p = tmp / f"r{run}p.jsonl"
+                write_corpus(corpus_p, pages, args.pages, tag=f"r{run}p", collection=None)
+                pr = run_producer(corpus_p, args.producer_db)
+                results["producer"].append(pr)
+                pr["pps"] = pr["pages"] / pr["wall"]
+                log(f"  producer (JSONL {pr['size_mb']:.0f} MB): {pr['pages']} pages, {pr['queued']} queued; "
+                    f"{pr['pps']:.0f} pages/s wall incl. start-up, "
+                    f"{pr['pages'] / pr['submit_s'] if pr['submit_s'] else 0:.0f} pages/s submitting "
+                    f"({pr['submit_s']}s); peak RSS {pr['peak_rss_mb']:.0f} MB; CPU {pr['cpu']:.1f}s producer, "
+                    f"{pr['redis_cpu']:.1f}s Redis; Redis memory {pr['redis_bytes_per_page'] / 1024:.0f} kB per queued page"
+                    + (f"; {pr['tail']}" if pr["tail"] else ""))
+                corpus_p.unlink()
+                if args.warc_mb and run == 1:
+                    small, big = tmp / "small.warc", tmp / "big.warc"
+                    n_small = write_warc(small, pages, max(1, min(20, args.warc_mb // 10)))
+                    n_big = write_warc(big, pages, args.warc_mb)
+                    for label, path, n_rec in (("small", small, n_small), ("big", big, n_big)):
+                        w = run_producer(path, args.producer_db)
+                        w["label"], w["records"] = label, n_rec
+                        results["warc"].append(w)
+                        series = w["rss_series"]
+                        pick = series[:: max(1, len(series) // 10)]
+                        log(f"  producer (WARC {w['size_mb']:.0f} MB, {n_rec} records): {w['pages']} pages in "
+                            f"{w['submit_s']}s = {w['pages'] / w['submit_s'] if w['submit_s'] else 0:.0f} pages/s; "
+                            f"peak RSS {w['peak_rss_mb']:.0f} MB; RSS MB over time: "
+                            + " ".join(f"{x:.0f}" for x in pick))
+                    small.unlink()
+                    big.unlink()
+            for path in tmp.glob(f"r{run}*.jsonl"):
+                path.unlink()
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    try:
+        client.indices.refresh(index=alias)
+        stats = client.indices.stats(index=alias, metric="store").body["_all"]["primaries"]["store"]["size_in_bytes"]
+        docs_n = int(client.count(index=alias)["count"])
+        log(f"\nindex '{alias}': {docs_n} documents, {stats / 1e6:.1f} MB primary store "
+            f"= {stats / max(docs_n, 1) / 1024:.1f} kB per document (before any force-merge)")
+    except Exception as exc:  # noqa: BLE001
+        log(f"index size: n/a ({exc})")
+    log("\n== summary ==")
+    a_pps = [r["pps"] for r in results["a"]]
+    b_pps = [r["pps"] for r in results["b"]]
+    ratios = [b / a for a, b in zip(a_pps, b_pps)]
+    log(f"  (a) in-process pages/s: {span(a_pps)}")
+    log(f"  (b) pipeline pages/s:   {span(b_pps)}")
+    log(f"  (b)/(a):                {span(ratios, '{:.2f}')}   goal >= 0.9")
+    if results["index"]:
+        log(f"  index bulk_index/plain: {span([x['ratio'] for x in results['index']], '{:.2f}')}   goal >= 0.9")
+    if results["index_worker"] and results["index"]:
+        iw = [w["pages_per_s"] / statistics.median(i["plain"]) for w, i in zip(results["index_worker"], results["index"])]
+        log(f"  index worker/plain:     {span(iw, '{:.2f}')}")
+    if results["producer"]:
+        log(f"  producer pages/s (submitting): "
+            f"{span([p['pages'] / p['submit_s'] for p in results['producer'] if p['submit_s']], '{:.0f}')}   goal >= 2000")
+    if results["warc"]:
+        log("  producer peak RSS: " + ", ".join(f"{w['label']} WARC {w['size_mb']:.0f} MB -> {w['peak_rss_mb']:.0f} MB"
+                                                for w in results["warc"]))
+    enrich_rss = [(s.enriched_total, s.rss.get("worker-enrich")) for r in results["b"] for s in r["samples"]
+                  if s.rss.get("worker-enrich")]
+    if enrich_rss:
+        peak = max(v for _, v in enrich_rss)
+        log(f"  enrich worker RSS: peak {peak:.0f} MB (goal < 800); "
+            f"first sample {enrich_rss[0][1]:.0f} MB at {enrich_rss[0][0]} pages enriched, "
+            f"last {enrich_rss[-1][1]:.0f} MB at {enrich_rss[-1][0]} pages enriched (worker total)")
+    crossed = [(e, v) for e, v in enrich_rss if e is not None and e >= 1000]
+    if crossed:
+        log(f"  enrich worker RSS at its {crossed[0][0]}th page {crossed[0][1]:.0f} MB, at its {crossed[-1][0]}th "
+            f"{crossed[-1][1]:.0f} MB: {(crossed[-1][1] / crossed[0][1] - 1) * 100:+.1f}% (goal < +10% from 1,000th "
+            "to 10,000th)")
+    if ratios:
+        k = sorted(range(len(ratios)), key=lambda i: ratios[i])[len(ratios) // 2]
+        log(f"pipeline_vs_inprocess {ratios[k]:.2f} pipeline_pages_per_s {b_pps[k]:.2f} "
+            f"inprocess_pages_per_s {a_pps[k]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
