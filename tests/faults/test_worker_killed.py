@@ -42,9 +42,13 @@ def test_worker_killed_mid_run_loses_and_duplicates_nothing(stack: Stack, tmp_pa
     done_field = {"parse": "parsed", "enrich": "enriched", "index": "indexed"}[stage]
     wait_until(lambda: 50 <= stack.progress(batch_id)[done_field] < PAGES - 50 and stack.held_by(stage) >= min_held,
                timeout=120, what=f"{stage} to be mid-run", interval=0.02)
-    held = stack.held_by(stage)
+    consumer = stack.consumer_of(stage)
     at_kill = stack.progress(batch_id)
     killed_at = stack.kill(f"worker-{stage}")
+    # What the dead worker still holds (a page may finish between the wait above and the kill):
+    # unacknowledged messages and its landing list, which the lease sweep must put back.
+    held = int(stack.redis.scard(f"gleaner:broker:held:{consumer}")) + int(
+        stack.redis.llen(f"gleaner:broker:landing:{consumer}"))
     killed_wall = time.time() - (time.monotonic() - killed_at)
     stack.up()  # what a supervisor (compose's restart policy) does
 
@@ -65,7 +69,8 @@ def test_worker_killed_mid_run_loses_and_duplicates_nothing(stack: Stack, tmp_pa
     assert state["indexed"] == PAGES
     assert duplicated == 0 and sorted(urls) == sorted(url_of(i, tag) for i in range(PAGES))
     assert all(d["batch_id"] == batch_id for d in docs)
-    assert unacked + fetched >= 1, "the killed worker held messages: the lease sweep must have requeued them"
+    if held:
+        assert unacked + fetched >= 1, "the killed worker held messages: the lease sweep must have requeued them"
     # Each stage ran about once per page (a chain dispatched twice would double these).
     assert PAGES <= state["parsed"] <= PAGES + 20 and PAGES <= state["enriched"] <= PAGES + 20, state
 
