@@ -480,6 +480,10 @@ def bench_index_worker(docs: list[tuple[str, dict[str, Any]]], collection: str, 
     # (RENAME), so the time measured is the worker's, not the enqueuing's.
     staging = f"bench-staging-{secrets.token_hex(3)}"
     t_enq = time.monotonic()
+    from kombu import Queue
+
+    with app.connection_for_write() as conn:
+        Queue(staging, routing_key=staging).bind(conn).declare()
     with app.producer_or_acquire() as producer:
         for m in msgs:
             signature("gleaner.index", args=(m,), app=app).apply_async(producer=producer, queue=staging)
@@ -493,17 +497,23 @@ def bench_index_worker(docs: list[tuple[str, dict[str, Any]]], collection: str, 
     else:
         while r.lmove(staging, "index", "RIGHT", "LEFT") is not None:
             pass
-    r.delete(f"_kombu.binding.{staging}")
+    r.delete(f"_kombu.binding.{staging}", f"_kombu.binding_permanent.{staging}")
+    last, last_change, wall = -1, time.monotonic(), 0.0
     while True:
         state = store.get(batch_id)
         if state and state.complete:
+            wall = time.monotonic() - t0
             break
-        if time.monotonic() - t0 > timeout:
-            log(f"  index worker: timed out ({state})")
+        done = state.finished if state else 0
+        if done != last:
+            last, last_change, wall = done, time.monotonic(), time.monotonic() - t0
+        if time.monotonic() - last_change > 15 or time.monotonic() - t0 > timeout:
+            log(f"  index worker: stopped waiting, {done}/{len(msgs)} finished (no progress for 15s)")
             break
         time.sleep(0.05)
-    wall = time.monotonic() - t0
-    return {"wall": wall, "enqueue_s": enqueue_s, "pages_per_s": len(msgs) / wall, "indexed": state.indexed if state else 0,
+    wall = wall or time.monotonic() - t0
+    r.delete(staging)
+    return {"wall": wall, "enqueue_s": enqueue_s, "pages_per_s": (state.finished if state else 0) / wall, "indexed": state.indexed if state else 0,
             "failed": state.failed if state else 0, "cpu": meter.used(), "es_cpu": es_meter.used()}
 
 
