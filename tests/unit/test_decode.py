@@ -28,6 +28,13 @@ def test_latin1_declaration_decodes_cp1252_punctuation():
     assert "“smart”" in text
 
 
+@pytest.mark.parametrize("declared", ["iso-8859-1", "shift_jis", "windows-1251"])
+def test_valid_utf8_wins_over_a_stale_declaration(declared):
+    raw = f'<meta charset="{declared}"><p>{TEXT} 東京</p>'.encode("utf-8")
+    text, used = decode_bytes(raw, declared_charset=declared)
+    assert TEXT in text and "東京" in text and used == "utf-8"
+
+
 def test_wrong_declaration_falls_back():
     raw = ("<p>" + TEXT + "</p>").encode("utf-8")
     text, used = decode_bytes(raw, declared_charset="ascii-nonsense")

@@ -71,8 +71,8 @@ def sniff_binary(raw: bytes) -> str | None:
 def decode_bytes(raw: bytes, declared_charset: str | None = None) -> tuple[str, str]:
     """Decode a page to text. Returns ``(text, encoding)``.
 
-    Order: byte-order mark, charset declared by the transport, ``<meta charset>`` in the first
-    bytes, strict UTF-8, statistical detection (charset-normalizer), and last UTF-8 with
+    Order: byte-order mark, strict UTF-8, charset declared by the transport, ``<meta charset>``
+    in the first bytes, statistical detection (charset-normalizer), and last UTF-8 with
     replacement characters. Raises ``PermanentPageError`` for binary or empty content.
     """
     if not raw.strip():
@@ -83,11 +83,12 @@ def decode_bytes(raw: bytes, declared_charset: str | None = None) -> tuple[str, 
     for bom, encoding in _BOMS:
         if raw.startswith(bom):
             return raw[len(bom):].decode(encoding, errors="replace"), encoding
-    candidates = [_normalize_charset(declared_charset)]
+    # Bytes that are valid UTF-8 are UTF-8, whatever a (often stale) declaration says: other
+    # encodings' non-ASCII text is practically never valid UTF-8 by accident.
+    candidates = ["utf-8", _normalize_charset(declared_charset)]
     meta = _META_CHARSET.search(raw[:8192])
     if meta:
         candidates.append(_normalize_charset(meta.group(1).decode("ascii", "ignore")))
-    candidates.append("utf-8")
     for encoding in candidates:
         if not encoding:
             continue
