@@ -31,6 +31,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import batch_id_in, wait_until  # noqa: F401 - wait_until is used by the fault tests
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 STACK_SH = ROOT / "ops" / "stack.sh"
@@ -250,22 +252,7 @@ class Stack:
 
 
 def batch_id_of(stderr: str) -> str:
-    for word in stderr.split():
-        word = word.strip(":")
-        if word.count("-") == 1 and word[:8].isdigit() and "T" in word:
-            return word
-    raise AssertionError(f"no batch id in output: {stderr}")
-
-
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(interval)
+    return batch_id_in(stderr)
 
 
 @pytest.fixture(scope="session")

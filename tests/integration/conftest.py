@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import batch_id_in
+
 ROOT = Path(__file__).resolve().parents[2]
 GLEANER = str(Path(sys.executable).with_name("gleaner"))
 
@@ -65,10 +67,7 @@ def gleaner(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str
 
 
 def batch_id_of(result: subprocess.CompletedProcess[str]) -> str:
-    for word in result.stderr.split():
-        if word.count("-") == 1 and word[:8].isdigit() and "T" in word:
-            return word.strip(":")
-    raise AssertionError(f"no batch id in output: {result.stderr}")
+    return batch_id_in(result.stderr)
 
 
 def docs_of_batch(es, alias: str, batch_id: str) -> list[dict]:

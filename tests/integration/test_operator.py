@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import wait_until
 from tests.integration.conftest import batch_id_of, gleaner, jsonl
 
 pytestmark = pytest.mark.integration
@@ -88,20 +89,9 @@ def corpus(tmp_path_factory) -> Corpus:
         return hits if sorted(h["title"] for h in hits) == sorted(corpus.titles) else None
 
     # Indexed means written; searchable follows within the index's refresh interval.
-    hits = _wait_for(all_titles_found, timeout=30, every=0.5)
+    hits = wait_until(all_titles_found, timeout=30, what="all titles searchable", interval=0.5)
     corpus.docs = {h["title"]: h for h in hits}
     return corpus
-
-
-def _wait_for(predicate, timeout: float = 120, every: float = 1.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(every)
 
 
 # --- submit --wait ----------------------------------------------------------------------------
@@ -318,12 +308,12 @@ def test_failures_retry_one_and_by_reason_resubmits_the_pages(failed_batch):
     assert by_reason.returncode == 0, by_reason.stderr
     assert "resubmitted 1 page: parse/binary_content 1" in by_reason.stderr
     # the page goes through parse again and fails again: its record comes back, newer
-    again = _wait_for(lambda: listed().get(logo["id"]))
+    again = wait_until(lambda: listed().get(logo["id"]), timeout=120, what="the retried failure", interval=1.0)
     assert again["error"] == "binary_content" and again["last_failed_at"] > logo["last_failed_at"]
 
     one = gleaner("failures", "retry", short["id"][:12])
     assert one.returncode == 0 and "resubmitted 1 page" in one.stderr
-    back = _wait_for(lambda: listed().get(short["id"]))
+    back = wait_until(lambda: listed().get(short["id"]), timeout=120, what="the retried failure", interval=1.0)
     assert back["error"] == short["error"] and back["last_failed_at"] > short["last_failed_at"]
 
     nothing = gleaner("failures", "retry", "--reason", "no_such_reason", "--batch", batch)
