@@ -18,11 +18,12 @@ ES_PORT="${GLEANER_ES_PORT:-9200}"
 export GLEANER_REDIS_URL="${GLEANER_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}"
 export GLEANER_ES_URL="${GLEANER_ES_URL:-http://127.0.0.1:$ES_PORT}"
 WORKERS=(parse enrich index)
-# Pool per stage: parse is CPU-bound per page (prefork, time limits enforced); enrich and index
-# gather concurrent messages into nlp.pipe batches and bulk requests (threads).
+# Pool per stage. Parse and enrich are CPU-bound (prefork: one process per core for NER, time
+# limits enforced; each task is a bundle of pages, run through nlp.pipe at once). Index waits on
+# Elasticsearch: threads, whose bundles share one bulk writer per process.
 POOL_parse="--pool prefork --concurrency ${GLEANER_PARSE_CONCURRENCY:-1}"
-POOL_enrich="--pool threads --concurrency ${GLEANER_ENRICH_CONCURRENCY:-32}"
-POOL_index="--pool threads --concurrency ${GLEANER_INDEX_CONCURRENCY:-200}"
+POOL_enrich="--pool prefork --concurrency ${GLEANER_ENRICH_CONCURRENCY:-$(nproc)}"
+POOL_index="--pool threads --concurrency ${GLEANER_INDEX_CONCURRENCY:-32}"
 
 mkdir -p "$PIDS" "$LOGS"
 

@@ -68,7 +68,7 @@ def make_celery() -> Celery:
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
         task_publish_retry_policy=broker_retry_policy(settings.broker_wait_s),
-        worker_send_task_events=True,
+        worker_send_task_events=settings.task_events,
         task_send_sent_event=False,
         worker_hijack_root_logger=False,
     )

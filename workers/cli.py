@@ -480,10 +480,10 @@ def process(
 
 def _index_now(batch: list) -> int:
     from workers.runtime import ensure_index_once, es_client
-    from workers.store.elastic import bulk_index
+    from workers.store.elastic import bulk_index, index_item
 
     ensure_index_once()
-    results = bulk_index(es_client(), get_settings().index_alias, [(p.doc_id, p.document) for p in batch])
+    results = bulk_index(es_client(), get_settings().index_alias, [index_item(p.doc_id, p.document) for p in batch])
     bad = [r for r in results if r.outcome in ("rejected", "retry")]
     for r in bad:
         console.print(f"index failed for {r.doc_id}: {r.reason}")
@@ -1034,17 +1034,18 @@ def page_excerpt(record: FailureRecord, max_chars: int | None = 1500) -> PageExc
 
 
 def _raw_page_excerpt(payload: dict[str, Any], max_chars: int | None) -> PageExcerpt:
-    import base64
     import zlib
 
+    import zstandard
+
+    from workers.messages import decompress
     from workers.stages.decode import decode_bytes, sniff_binary
     from workers.stages.errors import PermanentPageError
 
     limit = get_settings().max_page_bytes
     try:
-        inflater = zlib.decompressobj()
-        raw = inflater.decompress(base64.b64decode(payload.get("content_z") or ""), limit + 1)
-    except (ValueError, zlib.error) as exc:
+        raw = decompress(payload.get("content_z") or "", payload.get("codec") or "zlib", limit)
+    except (ValueError, zlib.error, zstandard.ZstdError) as exc:
         return PageExcerpt("raw page", 0, "", f"the stored page cannot be decoded: {exc}")
     note = None
     if len(raw) > limit:

@@ -33,13 +33,24 @@ class Settings(BaseSettings):
     ner_max_chars: int = Field(100_000, description="NER reads at most this many characters of a document.")
     min_body_words: int = Field(20, description="A cleaned body shorter than this is a failure (no article).")
 
-    task_soft_time_limit_s: int = Field(60, description="Per-page soft time limit of a stage.")
-    task_hard_time_limit_s: int = Field(90, description="Per-page hard time limit; the worker child is replaced.")
+    bundle_pages: int = Field(
+        16, ge=1, description="Pages per queue message (a bundle): the producer groups up to this many pages, "
+        "and each stage handles a bundle in one task. 1 sends every page on its own.")
+    bundle_bytes: int = Field(
+        4 * 1024 * 1024, description="A bundle is sent once its compressed pages reach this many bytes.")
+    bundle_wait_s: float = Field(
+        1.0, description="A bundle is sent when its oldest page has waited this long for more pages to arrive.")
+    task_soft_time_limit_s: int = Field(60, description="Soft time limit of one task (one bundle) of a stage.")
+    task_hard_time_limit_s: int = Field(
+        90, description="Hard time limit of one task; the worker child is replaced and the bundle comes back, "
+        "split into single pages.")
     max_retries: int = Field(8, description="Retries of a transient error before the page is recorded as failed.")
     retry_backoff_max_s: int = Field(300, description="Longest delay between two retries.")
     index_batch_size: int = Field(200, description="Documents per bulk request of the index stage.")
     index_flush_s: float = Field(1.0, description="Longest time a document waits for its bulk request.")
     ner_batch_size: int = Field(16, description="Pages per nlp.pipe batch in the enrich stage.")
+    task_events: bool = Field(
+        True, description="Workers send Celery task events (Flower and `celery events` need them).")
     consumer_lease_s: float = Field(
         30.0, description="A worker that has not renewed its lease for this long is dead: its messages are requeued.")
     max_redeliveries: int = Field(

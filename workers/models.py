@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 PageKind = Literal["html", "text"]
+PageCodec = Literal["zstd", "zlib"]
 Stage = Literal["submit", "parse", "enrich", "index"]
 
 
@@ -44,11 +45,12 @@ class RawPage(BaseModel):
 
 
 class PageMessage(BaseModel):
-    """Message of the parse queue: the raw page, zlib-compressed and base64-encoded."""
+    """One page of a parse-queue message: the raw page, compressed and base64-encoded."""
 
     model_config = ConfigDict(extra="forbid")
 
-    content_z: str = Field(description="base64(zlib(raw bytes))")
+    content_z: str = Field(description="base64 of the compressed raw bytes")
+    codec: PageCodec = Field(default="zlib", description="Compression of content_z (zlib in messages of earlier versions).")
     size: int = Field(ge=0, description="Length of the raw bytes.")
     source: str
     url: str | None = None

@@ -1,6 +1,10 @@
-"""The producer: reads inputs and sends each page as the chain ``parse | enrich | index``.
+"""The producer: reads inputs and sends pages as the chain ``parse | enrich | index``.
 
-Each stage publishes the next one itself (``workers/tasks.py``). If Redis becomes unreachable
+Pages travel in bundles: one message carries up to ``GLEANER_BUNDLE_PAGES`` pages (or
+``GLEANER_BUNDLE_BYTES`` of compressed content), so the cost of a Celery message and its Redis
+round trips is paid once per bundle, not per page; every page keeps its own outcome. A bundle is
+sent when it is full, when its oldest page has waited ``GLEANER_BUNDLE_WAIT_S`` (checked as pages
+arrive) and at the end of the input. Each stage publishes the next one itself (``workers/tasks.py``). If Redis becomes unreachable
 while submitting, the producer waits for it (``GLEANER_BROKER_WAIT_S``); if it does not come back
 the producer stops and reports exactly which pages it did not submit (``SubmitSummary.not_submitted``,
 or ``SubmitIncomplete`` with ``raise_incomplete=True``): every page it counts as submitted is in
@@ -75,17 +79,39 @@ def _reason_group(reason: str) -> str:
     return reason.split(":")[0].split(" (")[0]
 
 
-def page_signature(message: dict):
-    """The message of one page: ``parse | enrich | index``.
+def bundle_signature(messages: list[dict]):
+    """The message of a bundle of pages: ``parse | enrich | index``.
 
     Each task publishes the chain's next step itself, before acknowledging its own message
     (``workers/tasks.py``).
     """
     return chain(
-        app.signature("gleaner.parse", args=(message,)),
+        app.signature("gleaner.parse", args=(messages,)),
         app.signature("gleaner.enrich"),
         app.signature("gleaner.index"),
     )
+
+@dataclass
+class _Bundle:
+    """Pages packed and waiting to be sent together."""
+
+    messages: list[dict] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    raw_bytes: int = 0
+    packed_bytes: int = 0
+    opened_at: float = 0.0
+
+    def add(self, message: dict, source: str, raw_bytes: int) -> None:
+        if not self.messages:
+            self.opened_at = time.monotonic()
+        self.messages.append(message)
+        self.sources.append(source)
+        self.raw_bytes += raw_bytes
+        self.packed_bytes += len(message["content_z"])
+
+    def full(self, settings: Settings) -> bool:
+        return (len(self.messages) >= settings.bundle_pages or self.packed_bytes >= settings.bundle_bytes
+                or time.monotonic() - self.opened_at >= settings.bundle_wait_s)
 
 
 
@@ -122,9 +148,28 @@ def submit(
     policy = broker_retry_policy(wait_s)
     summary = SubmitSummary(batch_id=batch_id or new_batch_id())
     pending = 0  # submitted pages not yet added to the batch's progress
+    packed = 0  # pages packed so far: the next page's position in the batch
+    bundle = _Bundle()
     items: Iterator[Item] = iter(iter_inputs(paths, max_bytes=settings.max_page_bytes, collection=collection))
     try:
         with app.producer_or_acquire() as producer:
+
+            def send_bundle() -> None:
+                nonlocal bundle, pending
+                if not bundle.messages:
+                    return
+                # If this fails, the bundle's pages are listed as not submitted (below).
+                bundle_signature(bundle.messages).apply_async(producer=producer, retry=True, retry_policy=policy)
+                summary.submitted += len(bundle.messages)
+                summary.bytes_submitted += bundle.raw_bytes
+                pending += len(bundle.messages)
+                bundle = _Bundle()
+                if pending >= _PROGRESS_EVERY:
+                    _with_broker(lambda n=pending: progress.add_submitted(summary.batch_id, n), wait_s)
+                    pending = 0
+                    if on_page:
+                        on_page(summary)
+
             for item in items:
                 if isinstance(item, Skipped):
                     summary.skipped_reasons[_reason_group(item.reason)] += 1
@@ -134,17 +179,12 @@ def submit(
                             url=item.url, collection=collection, batch_id=summary.batch_id, payload=None), wait_s)
                         summary.refused += 1
                     continue
-                try:
-                    _send(item, summary, producer, settings.max_page_bytes, policy)
-                except BROKER_ERRORS:
-                    summary.not_submitted.append(item.source)
-                    raise
-                pending += 1
-                if pending >= _PROGRESS_EVERY:
-                    _with_broker(lambda n=pending: progress.add_submitted(summary.batch_id, n), wait_s)
-                    pending = 0
-                    if on_page:
-                        on_page(summary)
+                message = pack_page(item, batch_id=summary.batch_id, seq=packed, max_bytes=settings.max_page_bytes)
+                packed += 1
+                bundle.add(message.model_dump(mode="json", exclude_none=True), item.source, len(item.content))
+                if bundle.full(settings):
+                    send_bundle()
+            send_bundle()
         if pending:
             _with_broker(lambda: progress.add_submitted(summary.batch_id, pending), wait_s)
             pending = 0
@@ -152,7 +192,9 @@ def submit(
     except BROKER_ERRORS as exc:
         summary.broker_error = f"{type(exc).__name__}: {exc}"[:300]
         log.error("broker unreachable, submission stopped", extra={"batch_id": summary.batch_id})
-        # Every page still to come was not submitted; list them (reading them, not sending them).
+        # The bundle being filled and every page still to come were not submitted; list them
+        # (reading them, not sending them).
+        summary.not_submitted.extend(bundle.sources)
         for item in items:
             if isinstance(item, RawPage) or item.is_page:
                 summary.not_submitted.append(item.source)
@@ -167,10 +209,3 @@ def submit(
         raise SubmitIncomplete(summary)
     return summary
 
-
-def _send(page: RawPage, summary: SubmitSummary, producer, max_bytes: int, policy: dict) -> None:
-    message = pack_page(page, batch_id=summary.batch_id, seq=summary.submitted, max_bytes=max_bytes)
-    page_signature(message.model_dump(mode="json", exclude_none=True)).apply_async(
-        producer=producer, retry=True, retry_policy=policy)
-    summary.submitted += 1
-    summary.bytes_submitted += len(page.content)

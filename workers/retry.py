@@ -29,7 +29,8 @@ def retry_failures(store: FailureStore, records: Iterable[FailureRecord]) -> tup
             unretryable += 1
             continue
         first, *rest = stages
-        chain(app.signature(first, args=(record.payload,)), *(app.signature(s) for s in rest)).apply_async(retry=True)
+        # A bundle of one page (a task's argument is a list of pages).
+        chain(app.signature(first, args=([record.payload],)), *(app.signature(s) for s in rest)).apply_async(retry=True)
         store.delete(record.id)
         sent += 1
     return sent, unretryable

@@ -16,8 +16,8 @@ from elasticsearch import Elasticsearch
 
 from workers.batching import MicroBatcher
 from workers.config import get_settings
-from workers.models import Document, Entity
-from workers.store.elastic import BulkItemResult, bulk_index, ensure_index, make_client
+from workers.models import Entity
+from workers.store.elastic import BulkItemResult, IndexItem, bulk_index, ensure_index, make_client
 from workers.store.failures import FailureStore
 from workers.store.progress import ProgressStore
 
@@ -62,38 +62,36 @@ def ner_model():
     return load_ner(get_settings().spacy_model)
 
 
-def _ner_batch(pages: Sequence[EntityInput]) -> list[list[Entity] | BaseException]:
+def ner_entities(pages: Sequence[EntityInput]) -> list[list[Entity] | BaseException]:
+    """Entities of each page, in one ``nlp.pipe`` pass; a page that breaks the pass gets its
+    exception in its place (the others are run again one by one)."""
     from workers.stages.entities import extract_entities, extract_entities_batch
 
     nlp = ner_model()
+    settings = get_settings()
     try:
-        settings = get_settings()
         return list(extract_entities_batch(nlp, pages, batch_size=settings.ner_batch_size,
                                            max_chars=settings.ner_max_chars))
     except Exception:  # noqa: BLE001 - isolate the page that broke the batch
         results: list[list[Entity] | BaseException] = []
         for page in pages:
             try:
-                results.append(extract_entities(nlp, page, max_chars=get_settings().ner_max_chars))
+                results.append(extract_entities(nlp, page, max_chars=settings.ner_max_chars))
             except Exception as exc:  # noqa: BLE001
                 results.append(exc)
         return results
 
 
-@lru_cache(maxsize=1)
-def ner_batcher() -> MicroBatcher[EntityInput, list[Entity]]:
-    settings = get_settings()
-    return MicroBatcher(_ner_batch, max_size=settings.ner_batch_size * 4, max_wait_s=0.0, name="ner-batcher")
-
-
-def _bulk_batch(docs: Sequence[tuple[str, Document]]) -> list[BulkItemResult]:
+def _bulk_batch(items: Sequence[IndexItem]) -> list[BulkItemResult]:
     ensure_index_once()
     settings = get_settings()
-    return bulk_index(es_client(), settings.index_alias, docs, chunk_size=settings.index_batch_size)
+    return bulk_index(es_client(), settings.index_alias, items, chunk_size=settings.index_batch_size)
 
 
 @lru_cache(maxsize=1)
-def index_batcher() -> MicroBatcher[tuple[str, Document], BulkItemResult]:
+def index_batcher() -> MicroBatcher[IndexItem, BulkItemResult]:
+    """One bulk writer per worker process: the documents of the bundles its threads are running
+    go out together, flushed at ``GLEANER_INDEX_BATCH_SIZE`` documents or after ``GLEANER_INDEX_FLUSH_S``."""
     settings = get_settings()
     return MicroBatcher(
         _bulk_batch, max_size=settings.index_batch_size, max_wait_s=settings.index_flush_s, name="bulk-batcher"

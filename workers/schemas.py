@@ -1,19 +1,37 @@
-"""Export of the queue messages' JSON Schemas to ``schemas/messages/``."""
+"""Export of the queue messages' JSON Schemas to ``schemas/messages/``.
+
+A task's argument is a bundle: a JSON array of 1 to ``GLEANER_BUNDLE_PAGES`` page messages of
+its stage (``*-bundle.schema.json``); each element is one page (``page-message``, ``parsed-page``,
+``index-message``).
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated, Any
+
+from annotated_types import Len
+from pydantic import TypeAdapter
 
 from workers.models import Document, FailureRecord, IndexMessage, PageMessage, ParsedPage
 
 MESSAGES_DIR = Path(__file__).resolve().parents[1] / "schemas" / "messages"
-MODELS = {"page-message": PageMessage, "parsed-page": ParsedPage, "index-message": IndexMessage,
-          "document": Document, "failure-record": FailureRecord}
+MODELS: dict[str, Any] = {
+    "page-message": PageMessage, "parsed-page": ParsedPage, "index-message": IndexMessage,
+    "document": Document, "failure-record": FailureRecord,
+    "parse-bundle": TypeAdapter(Annotated[list[PageMessage], Len(min_length=1)]),
+    "enrich-bundle": TypeAdapter(Annotated[list[ParsedPage], Len(min_length=1)]),
+    "index-bundle": TypeAdapter(Annotated[list[IndexMessage], Len(min_length=1)]),
+}
+
+
+def _schema(model: Any) -> dict[str, Any]:
+    return model.json_schema() if isinstance(model, TypeAdapter) else model.model_json_schema()
 
 
 def render_schemas() -> dict[str, str]:
-    return {name: json.dumps(model.model_json_schema(), indent=2, sort_keys=True) + "\n" for name, model in MODELS.items()}
+    return {name: json.dumps(_schema(model), indent=2, sort_keys=True) + "\n" for name, model in MODELS.items()}
 
 
 def export_message_schemas() -> list[Path]:

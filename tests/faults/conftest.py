@@ -49,8 +49,8 @@ TEST_SETTINGS = {
     "GLEANER_RETRY_BACKOFF_MAX_S": "15",  # visibility timeout = 45 + 15 + 300 s
     "GLEANER_MAX_RETRIES": "20",  # 20 retries capped at 15 s: rides out a 60 s Elasticsearch outage
     "GLEANER_FAULT_INJECTION": "1",
-    "GLEANER_ENRICH_CONCURRENCY": "8",
-    "GLEANER_INDEX_CONCURRENCY": "100",
+    "GLEANER_ENRICH_CONCURRENCY": "2",
+    "GLEANER_INDEX_CONCURRENCY": "32",
     "GLEANER_INDEX_FLUSH_S": "0.5",
     "GLEANER_ES_HEAP": "512m",
     "GLEANER_LOG_JSON": "false",

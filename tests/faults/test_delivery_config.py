@@ -116,6 +116,7 @@ class _Stores:
     def __init__(self, fail: bool = False) -> None:
         self.recorded: list[dict] = []
         self.finished: list[tuple] = []
+        self.stage_counts: list[tuple] = []
         self.fail = fail
 
     def record(self, **kwargs):
@@ -125,11 +126,11 @@ class _Stores:
             raise RedisConnectionError("Redis is down")
         self.recorded.append(kwargs)
 
-    def finish(self, batch_id, seq, outcome):
-        self.finished.append((batch_id, seq, outcome))
+    def finish_many(self, batch_id, seqs, outcome):
+        self.finished.extend((batch_id, seq, outcome) for seq in seqs)
 
-    def stage_done(self, *args):
-        pass
+    def stage_done(self, stage, batch_id, n=1):
+        self.stage_counts.append((stage, batch_id, n))
 
     def forget(self, *args, **kwargs):
         pass
@@ -147,16 +148,27 @@ def wired(monkeypatch):
     import workers.tasks as tasks
 
     redis, stores = _FakeRedis(), _Stores()
+    sent: list[tuple] = []
     monkeypatch.setattr(tasks, "redis_client", lambda: redis)
     monkeypatch.setattr(tasks, "failure_store", lambda: stores)
     monkeypatch.setattr(tasks, "progress_store", lambda: stores)
+    monkeypatch.setattr(tasks, "_send", lambda task_list, messages: sent.append((task_list, messages)))
     monkeypatch.setenv("GLEANER_BROKER_WAIT_S", "0.5")
     tasks.get_settings.cache_clear()
+    stores.sent = sent
     yield tasks, redis, stores
     tasks.get_settings.cache_clear()
 
 
-META = {"source": "a.html", "url": "https://x.org/a", "collection": "c", "batch_id": "b", "seq": 3}
+def _page(seq: int) -> dict:
+    return {"source": f"p{seq}.html", "url": f"https://x.org/{seq}", "collection": "c", "batch_id": "b", "seq": seq}
+
+
+def _stage_ok(messages):
+    """A stage that hands every page on."""
+    from workers.tasks import BundleOutcome
+
+    return BundleOutcome(done=[(m, {"next": m["seq"]}) for m in messages])
 
 
 def test_a_page_redelivered_too_often_is_recorded_as_poison(wired) -> None:
@@ -165,53 +177,141 @@ def test_a_page_redelivered_too_often_is_recorded_as_poison(wired) -> None:
     tasks, redis, stores = wired
     ran = []
     task = _task(redelivered=True)
+
+    def work(messages):
+        ran.append(1)
+        return _stage_ok(messages)
+
     for _ in range(3):  # redeliveries 1..3 still run
-        tasks._run(task, "parse", {"source": "a.html"}, META, lambda: ran.append(1))
+        tasks._run(task, "parse", [_page(3)], work, next_tasks=("enrich",))
     assert len(ran) == 3 and not stores.recorded
     with pytest.raises(Ignore):
-        tasks._run(task, "parse", {"source": "a.html"}, META, lambda: ran.append(1))
+        tasks._run(task, "parse", [_page(3)], work)
     assert len(ran) == 3, "the 4th redelivery does not run the stage"
     (record,) = stores.recorded
-    assert record["error"] == "poison_page" and record["attempts"] == 5 and record["payload"] == {"source": "a.html"}
+    assert record["error"] == "poison_page" and record["attempts"] == 5 and record["payload"] == _page(3)
     assert stores.finished == [("b", 3, "failed")]
     assert task.request.chain is None, "the chain is dropped: the task publishes the next stage itself"
 
 
+def test_a_redelivered_bundle_is_split_into_single_pages(wired) -> None:
+    from celery.exceptions import Ignore
+
+    tasks, redis, stores = wired
+    ran = []
+    task = _task(redelivered=True)
+    with pytest.raises(Ignore):
+        tasks._run(task, "parse", [_page(0), _page(1), _page(2)], lambda m: ran.append(m), next_tasks=("enrich",))
+    assert not ran, "the bundle is not run again as a whole"
+    assert [messages for _, messages in stores.sent] == [[_page(0)], [_page(1)], [_page(2)]]
+    assert all(task_list == (task, "enrich") for task_list, _ in stores.sent)
+    assert redis.data == {} and not stores.recorded, "nothing counted or failed yet: each page gets its own count"
+
+
 def test_a_first_delivery_is_not_counted(wired) -> None:
     tasks, redis, stores = wired
-    tasks._run(_task(redelivered=False), "parse", {}, META, lambda: None)
+    tasks._run(_task(redelivered=False), "parse", [_page(0)], _stage_ok)
     assert redis.data == {}
 
 
-def test_a_permanent_page_error_is_recorded_once_and_acked(wired) -> None:
-    from celery.exceptions import Ignore
+def test_a_bundle_goes_on_as_one_message_and_counts_its_pages(wired) -> None:
+    tasks, redis, stores = wired
+    tasks._run(_task(), "enrich", [_page(0), _page(1)], _stage_ok, next_tasks=("index",))
+    assert stores.sent == [(("index",), [{"next": 0}, {"next": 1}])]
+    assert stores.stage_counts == [("enrich", "b", 2)]
 
+
+def test_a_bad_page_fails_alone_and_its_bundle_goes_on(wired) -> None:
     from workers.stages.errors import PermanentPageError
 
     tasks, _, stores = wired
 
-    def work():
-        raise PermanentPageError("binary_content", "not a web page: looks like PNG image")
+    def work(messages):
+        outcome = tasks.BundleOutcome()
+        for m in messages:
+            def one(m=m):
+                if m["seq"] == 1:
+                    raise PermanentPageError("binary_content", "not a web page: looks like PNG image")
+                if m["seq"] == 2:
+                    raise KeyError("a bug in a stage")
+                return {"next": m["seq"]}
+            result = tasks.run_page(outcome, m, one)
+            if result is not None:
+                outcome.done.append((m, result))
+        return outcome
+
+    tasks._run(_task(), "parse", [_page(0), _page(1), _page(2), _page(3)], work, next_tasks=("enrich",))
+    assert [(r["source"], r["error"], r["attempts"]) for r in stores.recorded] == [
+        ("p1.html", "binary_content", 1), ("p2.html", "internal_error", 1)]
+    assert stores.sent == [(("enrich",), [{"next": 0}, {"next": 3}])]
+    assert sorted(stores.finished) == [("b", 1, "failed"), ("b", 2, "failed")]
+
+
+def test_index_pages_are_finished_once_indexed(wired) -> None:
+    tasks, _, stores = wired
+    tasks._run(_task(), "index", [_page(4), _page(5)], lambda ms: tasks.BundleOutcome(done=[(m, None) for m in ms]))
+    assert stores.finished == [("b", 4, "indexed"), ("b", 5, "indexed")] and not stores.sent
+
+
+def test_pages_a_dependency_failed_are_retried_as_a_smaller_bundle(wired) -> None:
+    from celery.exceptions import Retry
+
+    tasks, _, stores = wired
+    task = _task()
+    retried = []
+
+    def retry(**kwargs):
+        retried.append(kwargs)
+        raise Retry()
+
+    task.retry = retry
+
+    def work(messages):
+        return tasks.BundleOutcome(done=[(messages[0], None)], transient=[(m, "429 Too Many Requests") for m in messages[1:]])
+
+    with pytest.raises(Retry):
+        tasks._run(task, "index", [_page(0), _page(1), _page(2)], work)
+    (kwargs,) = retried
+    assert kwargs["args"] == ([_page(1), _page(2)],) and kwargs["countdown"] > 0
+    assert stores.finished == [("b", 0, "indexed")] and not stores.recorded
+
+
+def test_when_retries_run_out_the_pages_are_recorded(wired) -> None:
+    tasks, _, stores = wired
+    task = _task(retries=tasks.get_settings().max_retries)
+    tasks._run(task, "index", [_page(0)], lambda ms: tasks.BundleOutcome(transient=[(m, "ConnectionError") for m in ms]))
+    (record,) = stores.recorded
+    assert record["error"] == "retries_exhausted" and stores.finished == [("b", 0, "failed")]
+
+
+def test_a_bundle_the_stage_crashes_on_is_split(wired) -> None:
+    from celery.exceptions import Ignore
+
+    tasks, _, stores = wired
+
+    def work(messages):
+        raise MemoryError("the whole bundle")
 
     with pytest.raises(Ignore):
-        tasks._run(_task(), "parse", {"m": 1}, META, work)
+        tasks._run(_task(), "enrich", [_page(0), _page(1)], work, next_tasks=("index",))
+    assert len(stores.sent) == 2 and not stores.recorded
+    with pytest.raises(Ignore):
+        tasks._run(_task(), "enrich", [_page(0)], work, next_tasks=("index",))
     (record,) = stores.recorded
-    assert (record["stage"], record["error"], record["attempts"]) == ("parse", "binary_content", 1)
+    assert record["error"] == "internal_error"
 
 
 def test_when_nothing_can_be_written_the_message_goes_back(wired) -> None:
     from celery.exceptions import Reject
 
-    from workers.stages.errors import PermanentPageError
-
     tasks, _, stores = wired
     stores.fail = True
 
-    def work():
-        raise PermanentPageError("empty", "the page is empty")
+    def work(messages):
+        return tasks.BundleOutcome(failed=[(m, tasks.PageFailure("empty", "the page is empty")) for m in messages])
 
     with pytest.raises(Reject) as rejected:
-        tasks._run(_task(), "parse", {}, META, work)
+        tasks._run(_task(), "parse", [_page(0)], work)
     assert rejected.value.requeue is True
 
 
@@ -226,9 +326,16 @@ def test_a_retry_that_cannot_be_published_requeues_instead_of_dropping(wired) ->
 
     task.retry = retry
 
-    def work():
+    def work(messages):
         raise ConnectionError("Elasticsearch is down")
 
     with pytest.raises(Reject) as rejected:
-        tasks._run(task, "index", {}, META, work)
+        tasks._run(task, "index", [_page(0)], work)
     assert rejected.value.requeue is True
+
+
+def test_a_single_page_message_of_an_earlier_version_is_a_bundle_of_one() -> None:
+    from workers.tasks import as_bundle
+
+    assert as_bundle({"source": "a"}) == [{"source": "a"}]
+    assert as_bundle([{"source": "a"}, {"source": "b"}]) == [{"source": "a"}, {"source": "b"}]

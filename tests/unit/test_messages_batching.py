@@ -33,6 +33,26 @@ def test_unpack_refuses_a_bomb():
     assert err.value.code == "oversized"
 
 
+def test_pack_uses_zstd_and_a_zstd_bomb_is_refused_too():
+    import zstandard
+
+    msg = pack_page(RawPage(content=b"<p>x</p>" * 50, source="s"), batch_id="b", seq=0, max_bytes=10_000)
+    assert msg.codec == "zstd"
+    for bomb in (zstandard.ZstdCompressor().compress(b"\0" * 5_000_000),
+                 zstandard.ZstdCompressor(write_content_size=False).compress(b"\0" * 5_000_000)):
+        msg = PageMessage(content_z=base64.b64encode(bomb).decode(), codec="zstd", size=10, source="s", batch_id="b")
+        with pytest.raises(PermanentPageError) as err:
+            unpack_page(msg, max_bytes=1000)
+        assert err.value.code == "oversized"
+
+
+def test_a_zlib_message_of_an_earlier_version_still_unpacks():
+    raw = b"<html><p>stored before zstd</p></html>"
+    msg = PageMessage.model_validate({"content_z": base64.b64encode(zlib.compress(raw)).decode(), "size": len(raw),
+                                      "source": "s", "batch_id": "b"})
+    assert msg.codec == "zlib" and unpack_page(msg, max_bytes=1000).content == raw
+
+
 def test_unpack_refuses_garbage():
     msg = PageMessage(content_z="not base64!!", size=10, source="s", batch_id="b")
     with pytest.raises(PermanentPageError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -70,14 +70,31 @@ def external_version(doc: Document) -> int:
     return int(doc.fetched_at.timestamp() * 1000) if doc.fetched_at else 0
 
 
-def bulk_action(alias: str, doc_id: str, doc: Document) -> dict[str, Any]:
+@dataclass(frozen=True)
+class IndexItem:
+    """A document ready for a bulk request: its id, ``_source`` and external version."""
+
+    doc_id: str
+    source: Mapping[str, Any]
+    version: int
+
+
+def index_item(doc_id: str, document: Document, source: Mapping[str, Any] | None = None) -> IndexItem:
+    """The ``IndexItem`` of a document. ``source`` is the document's JSON form when the caller
+    already has it (a message off the queue, validated as ``document``): it is sent as is instead of
+    dumping the model again."""
+    return IndexItem(doc_id, source if source is not None else document.model_dump(mode="json"),
+                     external_version(document))
+
+
+def bulk_action(alias: str, item: IndexItem) -> dict[str, Any]:
     return {
         "_op_type": "index",
         "_index": alias,
-        "_id": doc_id,
-        "version": external_version(doc),
+        "_id": item.doc_id,
+        "version": item.version,
         "version_type": "external_gte",
-        "_source": doc.model_dump(mode="json"),
+        "_source": item.source,
     }
 
 
@@ -92,7 +109,7 @@ class BulkItemResult:
 
 
 def bulk_index(
-    client: Elasticsearch, alias: str, docs: Iterable[tuple[str, Document]], chunk_size: int = 200
+    client: Elasticsearch, alias: str, items: Iterable[IndexItem], chunk_size: int = 200
 ) -> list[BulkItemResult]:
     """Write documents with bulk requests; one result per document, in order.
 
@@ -100,12 +117,11 @@ def bulk_index(
     page is already indexed (``stale``); a 4xx is the document's fault (``rejected``); anything
     else is worth retrying later (``retry``).
     """
-    docs = list(docs)
-    actions = [bulk_action(alias, doc_id, doc) for doc_id, doc in docs]
+    items = list(items)
     results: dict[str, BulkItemResult] = {}
     for ok, item in helpers.streaming_bulk(
         client,
-        actions,
+        (bulk_action(alias, it) for it in items),
         chunk_size=chunk_size,
         max_chunk_bytes=50 * 1024 * 1024,
         raise_on_error=False,
@@ -125,7 +141,7 @@ def bulk_index(
             results[doc_id] = BulkItemResult(doc_id, "rejected", _error_reason(info.get("error")))
         else:
             results[doc_id] = BulkItemResult(doc_id, "retry", _error_reason(info.get("error")) or f"status {status}")
-    return [results.get(doc_id, BulkItemResult(doc_id, "retry", "no result from bulk")) for doc_id, _ in docs]
+    return [results.get(it.doc_id, BulkItemResult(it.doc_id, "retry", "no result from bulk")) for it in items]
 
 
 def _error_reason(error: Any) -> str:

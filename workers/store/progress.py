@@ -85,20 +85,29 @@ class ProgressStore:
 
     def finish(self, batch_id: str | None, seq: int | None, outcome: str) -> None:
         """Mark a page indexed or failed, once."""
-        if not batch_id or seq is None:
+        self.finish_many(batch_id, [seq], outcome)
+
+    def finish_many(self, batch_id: str | None, seqs: list[int | None], outcome: str) -> None:
+        """Mark pages of one batch indexed or failed, each once (two round trips for all)."""
+        seqs = [s for s in seqs if s is not None]
+        if not batch_id or not seqs:
             return
         key = f"{_BATCH}{batch_id}:done"
-        was_set = self.redis.setbit(key, seq, 1)
-        if not was_set:
-            pipe = self.redis.pipeline()
-            pipe.hincrby(_BATCH + batch_id, outcome, 1)
-            pipe.expire(key, TTL_S)
-            if outcome == "failed":
-                minute = int(time.time() // 60)
-                pipe.hincrby(_STAGE_COUNTS, "failed", 1)
-                pipe.hincrby(f"{_RATE}failed", str(minute), 1)
-                pipe.expire(f"{_RATE}failed", RATE_TTL_S)
-            pipe.execute()
+        pipe = self.redis.pipeline(transaction=False)
+        for seq in seqs:
+            pipe.setbit(key, seq, 1)
+        newly = sum(1 for was_set in pipe.execute() if not was_set)
+        if not newly:
+            return
+        pipe = self.redis.pipeline()
+        pipe.hincrby(_BATCH + batch_id, outcome, newly)
+        pipe.expire(key, TTL_S)
+        if outcome == "failed":
+            minute = int(time.time() // 60)
+            pipe.hincrby(_STAGE_COUNTS, "failed", newly)
+            pipe.hincrby(f"{_RATE}failed", str(minute), newly)
+            pipe.expire(f"{_RATE}failed", RATE_TTL_S)
+        pipe.execute()
 
     def get(self, batch_id: str) -> BatchProgress | None:
         raw = self.redis.hgetall(_BATCH + batch_id)
