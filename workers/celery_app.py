@@ -61,6 +61,9 @@ def make_celery() -> Celery:
             "consumer_lease": settings.consumer_lease_s,
             # One list per queue (no priorities), so a consumer can fetch with one BLMOVE.
             "priority_steps": [0],
+            # The JSON body goes into the envelope as it is, not base64'd again (kombu's default):
+            # a third less to send, store and decode for bundles of compressed pages.
+            "body_encoding": "utf-8",
             # A publish or command on a dead connection fails instead of hanging.
             "socket_timeout": 30,
             "socket_connect_timeout": 10,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import BinaryIO
 
+import orjson
 from dateutil import parser as dateparser
 from warcio.archiveiterator import ArchiveIterator
 
@@ -120,6 +121,15 @@ def _parse_time(value: object) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+def _loads_line(line: bytes) -> object:
+    """orjson (about twice as fast on pages full of escaped HTML); the standard library for what
+    orjson refuses and it accepts (lone surrogates, NaN)."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
+
+
 def read_jsonl(fh: BinaryIO, path: str, max_bytes: int, collection: str | None) -> Iterator[Item]:
     """One page per line: ``url``, ``html`` or ``text``, optional ``fetched_at`` and ``collection``."""
     for lineno, line in enumerate(fh, start=1):
@@ -127,7 +137,7 @@ def read_jsonl(fh: BinaryIO, path: str, max_bytes: int, collection: str | None) 
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = _loads_line(line)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             yield Skipped(source, f"line {lineno} is not valid JSON: {exc}")
             continue

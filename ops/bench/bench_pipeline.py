@@ -311,6 +311,7 @@ class Monitor:
         for n, p in self.pids.items():
             if p and n.startswith("worker-"):
                 rss[n] = sum(r for r in (rss_mb(q) for q in tree(p)) if r)
+                rss[n + " (largest process)"] = max((r for r in (rss_mb(q) for q in tree(p)) if r), default=0.0)
         for m in self.meters.values():
             m.sample()
         try:
@@ -419,41 +420,68 @@ def load_docs(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:
     return docs
 
 
-def bench_index(docs: list[tuple[str, dict[str, Any]]], rounds: int) -> dict[str, Any]:
+def index_messages(docs: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    return [{"doc_id": doc_id, "document": doc} for doc_id, doc in docs]
+
+
+def stage_items(messages: list[dict[str, Any]]) -> list[Any]:
+    """What the index worker does with index messages before its bulk request: validate each, and
+    keep its JSON document as ``_source``."""
+    from workers.models import IndexMessage
+    from workers.store.elastic import index_item
+
+    items = []
+    for message in messages:
+        msg = IndexMessage.model_validate(message)
+        items.append(index_item(msg.doc_id, msg.document, source=message["document"]))
+    return items
+
+
+def bench_index(docs: list[tuple[str, dict[str, Any]]], rounds: int, chunk_sizes: list[int],
+                chunk_size: int) -> dict[str, Any]:
+    """Plain ``helpers.bulk`` vs the index stage (validation + ``bulk_index``, external versions,
+    per-item outcomes) on the same documents, each into a fresh scratch index; then the stage at
+    other chunk sizes."""
     from elasticsearch import helpers
 
-    from workers.models import Document
     from workers.store.elastic import bulk_index
 
     client = es()
-    typed = [(doc_id, Document.model_validate(doc)) for doc_id, doc in docs]
+    messages = index_messages(docs)
     es_pid = read_pid("elasticsearch")
     res: dict[str, list[float]] = {"plain": [], "stage": []}
     es_cpu: dict[str, list[float]] = {"plain": [], "stage": []}
     stamp = secrets.token_hex(3)
+
+    def one(kind: str, name: str, size: int, record_cpu: bool = False) -> float:
+        scratch_index(client, name)
+        meter = CpuMeter(es_pid)
+        t0 = time.perf_counter()
+        if kind == "plain":
+            ok, errors = helpers.bulk(client, ({"_index": name, "_id": i, "_source": d} for i, d in docs),
+                                      chunk_size=size, raise_on_error=False)
+            bad = len(errors)
+        else:
+            results = bulk_index(client, name, stage_items(messages), chunk_size=size)
+            bad = sum(1 for x in results if x.outcome != "indexed")
+        dt = time.perf_counter() - t0
+        if record_cpu:
+            es_cpu[kind].append(meter.used())
+        client.indices.refresh(index=name)
+        n = int(client.count(index=name)["count"])
+        client.indices.delete(index=name)
+        if bad or n != len(docs):
+            log(f"  index {kind}: {bad} errors, {n}/{len(docs)} documents")
+        return len(docs) / dt
+
     for r in range(rounds):
         order = ("plain", "stage") if r % 2 == 0 else ("stage", "plain")
         for kind in order:
-            name = f"bench-bulk-{stamp}-{r}-{kind}"
-            scratch_index(client, name)
-            meter = CpuMeter(es_pid)
-            t0 = time.perf_counter()
-            if kind == "plain":
-                ok, errors = helpers.bulk(client, ({"_index": name, "_id": i, "_source": d} for i, d in docs),
-                                          chunk_size=200, raise_on_error=False)
-                bad = len(errors)
-            else:
-                results = bulk_index(client, name, typed, chunk_size=200)
-                bad = sum(1 for x in results if x.outcome != "indexed")
-            dt = time.perf_counter() - t0
-            es_cpu[kind].append(meter.used())
-            client.indices.refresh(index=name)
-            n = int(client.count(index=name)["count"])
-            client.indices.delete(index=name)
-            if bad or n != len(docs):
-                log(f"  index {kind}: {bad} errors, {n}/{len(docs)} documents")
-            res[kind].append(len(docs) / dt)
-    return {"plain": res["plain"], "stage": res["stage"], "es_cpu": es_cpu}
+            res[kind].append(one(kind, f"bench-bulk-{stamp}-{r}-{kind}", chunk_size, record_cpu=True))
+    sweep: dict[int, list[float]] = {}
+    for size in chunk_sizes:
+        sweep[size] = [one("stage", f"bench-bulk-{stamp}-c{size}-{r}", size) for r in range(max(1, rounds // 2))]
+    return {"plain": res["plain"], "stage": res["stage"], "es_cpu": es_cpu, "sweep": sweep}
 
 
 def bench_index_worker(docs: list[tuple[str, dict[str, Any]]], collection: str, timeout: float) -> dict[str, Any]:
@@ -461,6 +489,7 @@ def bench_index_worker(docs: list[tuple[str, dict[str, Any]]], collection: str, 
     from celery import signature
 
     from workers.celery_app import app
+    from workers.config import get_settings
     from workers.producer import new_batch_id
     from workers.runtime import progress_store
 
@@ -471,6 +500,7 @@ def bench_index_worker(docs: list[tuple[str, dict[str, Any]]], collection: str, 
     from workers.stages.fingerprints import normalize_text
     from workers.stages.urls import document_id
 
+    bundle = get_settings().bundle_pages
     msgs = []
     for seq, (_, doc) in enumerate(docs):
         # other URLs, so other ids than (a)'s documents: new documents, not overwrites
@@ -485,8 +515,9 @@ def bench_index_worker(docs: list[tuple[str, dict[str, Any]]], collection: str, 
     with app.connection_for_write() as conn:
         Queue(staging, routing_key=staging).bind(conn).declare()
     with app.producer_or_acquire() as producer:
-        for m in msgs:
-            signature("gleaner.index", args=(m,), app=app).apply_async(producer=producer, queue=staging)
+        for i in range(0, len(msgs), bundle):  # bundles, as the enrich worker sends them
+            signature("gleaner.index", args=(msgs[i:i + bundle],), app=app).apply_async(producer=producer,
+                                                                                         queue=staging)
     store.add_submitted(batch_id, len(msgs))
     store.close_submission(batch_id, collection)
     enqueue_s = time.monotonic() - t_enq
@@ -571,6 +602,99 @@ def run_producer(path: Path, db: int) -> dict[str, Any]:
             "size_mb": path.stat().st_size / 1e6, "redis_bytes_per_page": mem / max(queued, 1), "tail": text.strip().splitlines()[-1:] if not m else None}
 
 
+# ----------------------------------------------------------------------------- enrich worker memory
+
+
+def run_memory(pages: list[tuple[str, str]], n: int, sample_s: float, timeout: float) -> dict[str, Any]:
+    """One enrich worker process alone over ``n`` pages: its RSS against the pages it has done.
+
+    The stack's enrich worker is stopped (SIGTERM, warm shutdown) and a worker with a single
+    prefork child is started on the enrich queue, so that child runs every page. The pages are
+    the dev pages parsed once here, sent as enrich bundles with distinct URLs (their documents are
+    indexed by the stack's index worker as usual). The stack's enrich worker is started again
+    (``ops/stack.sh up``) at the end.
+    """
+    import signal as sig
+
+    from celery import chain
+
+    from workers.celery_app import app
+    from workers.config import get_settings
+    from workers.models import RawPage
+    from workers.producer import new_batch_id
+    from workers.runtime import progress_store
+    from workers.stages.errors import PermanentPageError
+    from workers.stages.parse import ParseLimits, parse_page
+    from workers.stages.urls import document_id
+
+    settings = get_settings()
+    limits = ParseLimits(max_text_chars=settings.max_text_chars, min_body_words=settings.min_body_words)
+    batch_id = new_batch_id()
+    parsed = []
+    for page_id, html in pages:
+        try:
+            parsed.append(parse_page(RawPage(content=html.encode(), source=f"{page_id}.html", kind="html",
+                                             url=f"https://{HOST}/{page_id}"), batch_id=batch_id, limits=limits))
+        except PermanentPageError:
+            pass
+    collection = f"bench-memory-{batch_id}"
+
+    old = read_pid("worker-enrich")
+    if old:
+        os.kill(old, sig.SIGTERM)
+        deadline = time.monotonic() + 60
+        while Path(f"/proc/{old}").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    logf = (stack_dir() / "logs" / "worker-enrich-memory.log").open("a")
+    worker = subprocess.Popen(
+        [str(REPO / ".venv" / "bin" / "celery"), "-A", "workers.celery_app", "worker", "-Q", "enrich",
+         "-n", "enrich-memory@%h", "--pool", "prefork", "--concurrency", "1", "--loglevel", "WARNING",
+         "--without-gossip", "--without-mingle"], env=base_env(), stdout=logf, stderr=subprocess.STDOUT, cwd=str(REPO))
+    store = progress_store()
+    samples: list[tuple[float, int, float]] = []  # (t, pages enriched, child RSS MB)
+    try:
+        with app.producer_or_acquire() as producer:
+            bundle: list[dict[str, Any]] = []
+            for seq in range(n):
+                page = parsed[seq % len(parsed)]
+                url = f"{page.url}?copy={seq // len(parsed)}&run=memory-{batch_id}"
+                msg = page.model_copy(update={"url": url, "seq": seq, "collection": collection,
+                                              "doc_id": document_id(url, "")}).model_dump(mode="json")
+                bundle.append(msg)
+                if len(bundle) == settings.bundle_pages or seq == n - 1:
+                    chain(app.signature("gleaner.enrich", args=(bundle,)), app.signature("gleaner.index")).apply_async(
+                        producer=producer)
+                    bundle = []
+        store.add_submitted(batch_id, n)
+        store.close_submission(batch_id, collection)
+        t0 = time.monotonic()
+        child = None
+        while time.monotonic() - t0 < timeout:
+            kids = children(worker.pid)
+            child = child if child in kids else (kids[0] if kids else None)
+            state = store.get(batch_id)
+            done = state.enriched if state else 0
+            rss = rss_mb(child) if child else None
+            if rss:
+                samples.append((time.monotonic() - t0, done, rss))
+            if state and state.enriched + state.failed >= n:
+                break
+            time.sleep(sample_s)
+        wall = time.monotonic() - t0
+        peak = hwm_mb(child) if child else None
+    finally:
+        worker.send_signal(sig.SIGTERM)
+        try:
+            worker.wait(60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        logf.close()
+        subprocess.run([str(REPO / "ops" / "stack.sh"), "up"], env=base_env(), cwd=str(REPO),
+                       stdout=subprocess.DEVNULL, check=False)
+    return {"samples": samples, "wall": wall, "peak_mb": peak, "pages": n,
+            "enriched": samples[-1][1] if samples else 0}
+
+
 # ----------------------------------------------------------------------------- per-stage CPU
 
 
@@ -583,7 +707,7 @@ def stage_costs(pages: list[tuple[str, str]], n: int, tmp: Path) -> dict[str, An
     from workers.stages.entities import EntityInput, extract_entities_batch, load_ner, ner_model_version
     from workers.stages.errors import PermanentPageError
     from workers.stages.parse import ParseLimits, parse_page
-    from workers.store.elastic import bulk_index
+    from workers.store.elastic import bulk_index, index_item
 
     settings = get_settings()
     path = tmp / "stages.jsonl"
@@ -625,7 +749,7 @@ def stage_costs(pages: list[tuple[str, str]], n: int, tmp: Path) -> dict[str, An
     # What the three messages cost to build, serialize, parse and validate (Celery's own work not included).
     t = pt()
     packed = [pack_page(page, batch_id="b", seq=0, max_bytes=settings.max_page_bytes) for page in raw]
-    cost["pack_page (zlib+base64)"] = pt() - t
+    cost["pack_page (zstd+base64)"] = pt() - t
     t = pt()
     for msg in packed:
         body = json.dumps(msg.model_dump(mode="json", exclude_none=True))
@@ -640,8 +764,9 @@ def stage_costs(pages: list[tuple[str, str]], n: int, tmp: Path) -> dict[str, An
     scratch_index(client, name)
     es_meter = CpuMeter(read_pid("elasticsearch"))
     t = pt()
-    for i in range(0, len(docs), 200):
-        bulk_index(client, name, docs[i:i + 200], chunk_size=200)
+    items = [index_item(doc_id, doc) for doc_id, doc in docs]
+    for i in range(0, len(items), settings.index_batch_size):
+        bulk_index(client, name, items[i:i + settings.index_batch_size], chunk_size=settings.index_batch_size)
     cost["index (client)"] = pt() - t
     es_cpu = es_meter.used()
     client.indices.delete(index=name)
@@ -688,11 +813,14 @@ def main() -> int:
     ap.add_argument("--stage-pages", type=int, default=146, help="pages for the per-stage CPU cost")
     ap.add_argument("--index-rounds", type=int, default=2, help="alternated rounds of plain bulk vs bulk_index")
     ap.add_argument("--producer-db", type=int, default=15, help="Redis database for the producer test (flushed)")
-    ap.add_argument("--warc-mb", type=int, default=300, help="size of the generated WARC for the producer (0: none)")
+    ap.add_argument("--warc-mb", type=int, default=1024, help="size of the generated WARC for the producer (0: none)")
+    ap.add_argument("--chunk-sizes", default="50,100,200,500,1000", help="bulk chunk sizes tried for the index stage")
+    ap.add_argument("--memory-pages", type=int, default=10500,
+                    help="pages for the enrich worker memory test (one worker process alone; 0: skip)")
     ap.add_argument("--sample-s", type=float, default=2.0, help="worker RSS/CPU sampling interval")
     ap.add_argument("--timeout", type=float, default=3600, help="give up waiting for the index worker after this")
     ap.add_argument("--keep", type=Path, help="keep the corpora and outputs in this folder")
-    for skip in ("inprocess", "pipeline", "index", "index-worker", "producer", "stages"):
+    for skip in ("inprocess", "pipeline", "index", "index-worker", "producer", "stages", "memory"):
         ap.add_argument(f"--skip-{skip}", action="store_true")
     args = ap.parse_args()
 
@@ -709,7 +837,10 @@ def main() -> int:
     log("pids: " + "  ".join(f"{n}={p}" for n, p in workers.items()))
     client = es()
 
-    results: dict[str, list[Any]] = {k: [] for k in ("a", "b", "index", "index_worker", "producer", "warc")}
+    results: dict[str, list[Any]] = {k: [] for k in ("a", "b", "index", "index_worker", "producer", "warc", "memory")}
+    settings = get_settings()
+    log(f"settings: bundle {settings.bundle_pages} pages, bulk {settings.index_batch_size} docs / "
+        f"{settings.index_flush_s}s, nlp.pipe batch {settings.ner_batch_size}")
     try:
         if not args.skip_stages:
             log(f"\n== per-stage CPU, in-process, {args.stage_pages} pages ==")
@@ -769,7 +900,8 @@ def main() -> int:
                     log(line)
             docs = load_docs(a_res["docs"]) if a_res else []
             if docs and not args.skip_index:
-                ix = bench_index(docs, args.index_rounds)
+                sizes = [int(x) for x in args.chunk_sizes.split(",") if x.strip()]
+                ix = bench_index(docs, args.index_rounds, sizes, settings.index_batch_size)
                 results["index"].append(ix)
                 ratio = statistics.median(ix["stage"]) / statistics.median(ix["plain"])
                 ix["ratio"] = ratio
@@ -777,6 +909,8 @@ def main() -> int:
                     f"bulk_index {span(ix['stage'])} docs/s; ratio {ratio:.2f}; ES CPU ms/doc plain "
                     f"{statistics.median(ix['es_cpu']['plain']) / len(docs) * 1000:.1f}, bulk_index "
                     f"{statistics.median(ix['es_cpu']['stage']) / len(docs) * 1000:.1f}")
+                log("  index stage by chunk size (docs/s): " + "  ".join(
+                    f"{size}: {span(v, '{:.0f}')}" for size, v in ix["sweep"].items()))
             if docs and not args.skip_index_worker:
                 iw = bench_index_worker(docs, f"bench-{stamp}-r{run}-iw", args.timeout)
                 results["index_worker"].append(iw)
@@ -817,6 +951,15 @@ def main() -> int:
                     big.unlink()
             for path in tmp.glob(f"r{run}*.jsonl"):
                 path.unlink()
+        if args.memory_pages and not args.skip_memory:
+            log(f"\n== enrich worker memory: one process alone, {args.memory_pages} pages ==")
+            mem = run_memory(pages, args.memory_pages, args.sample_s, args.timeout)
+            results["memory"].append(mem)
+            pick = mem["samples"][:: max(1, len(mem["samples"]) // 15)]
+            log(f"  {mem['enriched']} pages enriched in {mem['wall']:.0f}s "
+                f"({mem['enriched'] / mem['wall'] if mem['wall'] else 0:.1f} pages/s on one process)")
+            log("  pages : " + " ".join(f"{d:>5}" for _, d, _ in pick))
+            log("  RSS MB: " + " ".join(f"{r:>5.0f}" for _, _, r in pick))
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -847,18 +990,19 @@ def main() -> int:
     if results["warc"]:
         log("  producer peak RSS: " + ", ".join(f"{w['label']} WARC {w['size_mb']:.0f} MB -> {w['peak_rss_mb']:.0f} MB"
                                                 for w in results["warc"]))
-    enrich_rss = [(s.enriched_total, s.rss.get("worker-enrich")) for r in results["b"] for s in r["samples"]
-                  if s.rss.get("worker-enrich")]
+    key = "worker-enrich (largest process)"
+    enrich_rss = [s.rss[key] for r in results["b"] for s in r["samples"] if s.rss.get(key)]
     if enrich_rss:
-        peak = max(v for _, v in enrich_rss)
-        log(f"  enrich worker RSS: peak {peak:.0f} MB (goal < 800); "
-            f"first sample {enrich_rss[0][1]:.0f} MB at {enrich_rss[0][0]} pages enriched, "
-            f"last {enrich_rss[-1][1]:.0f} MB at {enrich_rss[-1][0]} pages enriched (worker total)")
-    crossed = [(e, v) for e, v in enrich_rss if e is not None and e >= 1000]
-    if crossed:
-        log(f"  enrich worker RSS at its {crossed[0][0]}th page {crossed[0][1]:.0f} MB, at its {crossed[-1][0]}th "
-            f"{crossed[-1][1]:.0f} MB: {(crossed[-1][1] / crossed[0][1] - 1) * 100:+.1f}% (goal < +10% from 1,000th "
-            "to 10,000th)")
+        log(f"  enrich worker RSS during (b): largest process peak {max(enrich_rss):.0f} MB (goal < 800)")
+    for mem in results["memory"]:
+        samples = mem["samples"]
+        first = next(((d, r) for _, d, r in samples if d >= 1000), None)
+        last = next(((d, r) for _, d, r in reversed(samples) if d <= 10000), None)
+        peak = max((r for _, _, r in samples), default=0.0)
+        if first and last:
+            log(f"  enrich worker alone: RSS {first[1]:.0f} MB at its {first[0]}th page, {last[1]:.0f} MB at its "
+                f"{last[0]}th: {(last[1] / first[1] - 1) * 100:+.1f}% (goal < +10%); peak {peak:.0f} MB "
+                f"(VmHWM {mem['peak_mb'] or 0:.0f} MB; goal < 800)")
     if ratios:
         k = sorted(range(len(ratios)), key=lambda i: ratios[i])[len(ratios) // 2]
         log(f"pipeline_vs_inprocess {ratios[k]:.2f} pipeline_pages_per_s {b_pps[k]:.2f} "

@@ -30,7 +30,8 @@ def _requeued(log: str) -> tuple[int, int, float | None]:
     return unacked, fetched, when
 
 
-@pytest.mark.parametrize(("stage", "min_held"), [("parse", 1), ("enrich", 4), ("index", 5)])
+# min_held: messages (bundles of up to GLEANER_BUNDLE_PAGES pages) the worker holds when killed.
+@pytest.mark.parametrize(("stage", "min_held"), [("parse", 1), ("enrich", 2), ("index", 1)])
 def test_worker_killed_mid_run_loses_and_duplicates_nothing(stack: Stack, tmp_path, stage: str, min_held: int) -> None:
     tag = f"kill-{stage}"
     pages = write_jsonl(tmp_path / f"{tag}.jsonl", PAGES, tag)
