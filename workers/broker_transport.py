@@ -44,6 +44,8 @@ from kombu.transport import virtual
 from kombu.utils.encoding import bytes_to_str
 from kombu.utils.json import dumps, loads
 
+from workers import json_codec
+
 log = logging.getLogger("gleaner.broker")
 
 # Keys of the consumer registry (see the module docstring).
@@ -186,6 +188,15 @@ class LeasedChannel(redis_transport.Channel):
         return landed + held
 
     # reliable fetch
+
+    def _put(self, queue, message, **kwargs):
+        """kombu's ``_put`` with the envelope written by ``workers.json_codec`` (orjson)."""
+        if kwargs.get("_publish_batch") is not None or (self._expires and queue in self._expires):
+            return super()._put(queue, message, **kwargs)
+        key = self._q_for_pri(queue, self._get_message_priority(message, reverse=False))
+        with self.conn_or_acquire() as client:
+            client.lpush(key, json_codec.dumps(message))
+        return None
 
     def basic_consume(self, queue, no_ack, *args, **kwargs):
         if no_ack:

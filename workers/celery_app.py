@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from celery import Celery
 from celery.signals import after_setup_logger
-from kombu import Queue
+from kombu import Queue, serialization
 
+from workers import json_codec
 from workers.config import get_settings
 
 QUEUES = ("parse", "enrich", "index")
+SERIALIZER = "gleaner-json"
+# kombu's JSON written by orjson (workers/json_codec.py), under kombu's own content type: either
+# side reads what the other writes.
+serialization.register(SERIALIZER, json_codec.dumps, json_codec.loads, content_type="application/json",
+                       content_encoding="utf-8")
 
 
 def broker_retry_policy(wait_s: float) -> dict[str, float]:
@@ -38,7 +44,7 @@ def make_celery() -> Celery:
             "gleaner.index": {"queue": "index"},
         },
         task_default_queue="parse",
-        task_serializer="json",
+        task_serializer=SERIALIZER,
         accept_content=["json"],
         # At-least-once: a message is acknowledged only after its task has finished (the next
         # stage's message is published first), and given back to the queue if the worker process

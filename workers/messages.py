@@ -17,7 +17,7 @@ import zstandard
 from workers.models import PageCodec, PageMessage, RawPage
 from workers.stages.errors import PermanentPageError
 
-ZSTD_LEVEL = 3
+ZSTD_LEVEL = 1
 
 
 class PageTooLarge(ValueError):

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import glob
 import gzip
+import io
 import json
 import os
+import stat
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
@@ -77,7 +79,7 @@ def _read_path(path: str, max_bytes: int, collection: str | None) -> Iterator[It
             with open(path, "rb") as fh:
                 yield from read_archive(fh, path, max_bytes, collection)
         elif lower.endswith(JSONL_SUFFIXES):
-            with _open_maybe_gzip(path) as fh:
+            with _open_maybe_gzip(path, buffering=1 << 20) as fh:  # whole pages per line: big reads
                 yield from read_jsonl(fh, path, max_bytes, collection)
         else:
             yield _read_page_file(path, max_bytes, collection)
@@ -85,15 +87,29 @@ def _read_path(path: str, max_bytes: int, collection: str | None) -> Iterator[It
         yield Skipped(path, f"cannot read: {exc.strerror or exc}")
 
 
-def _open_maybe_gzip(path: str) -> BinaryIO:
+def _open_maybe_gzip(path: str, buffering: int = -1) -> BinaryIO:
     if path.lower().endswith(".gz"):
         return gzip.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")
+    return open(path, "rb", buffering=buffering)
 
 
 def _read_capped(fh: BinaryIO, max_bytes: int) -> bytes | None:
-    """Up to ``max_bytes`` of ``fh``; None if there is more (so a gzip bomb is never inflated)."""
-    data = fh.read(max_bytes + 1)
+    """Up to ``max_bytes`` of ``fh``; None if there is more (so a gzip bomb is never inflated).
+
+    A plain file of known size is read in one call of its size: ``read(max_bytes + 1)`` would
+    allocate the whole cap (10 MB) for every small page first."""
+    size = None
+    if isinstance(fh, io.BufferedReader):
+        try:
+            info = os.fstat(fh.fileno())
+            size = info.st_size if stat.S_ISREG(info.st_mode) else None  # not a pipe (stdin)
+        except (OSError, ValueError):
+            pass
+    if size is not None and size > max_bytes:
+        return None
+    data = fh.read(max_bytes + 1 if size is None else size + 1)
+    if size is not None and len(data) > size:  # grew while we read: read the rest, capped
+        data += fh.read(max_bytes + 1 - len(data))
     return None if len(data) > max_bytes else data
 
 
