@@ -55,8 +55,9 @@ bench-extract: install
 
 ## Throughput: in-process vs queued pipeline, index stage vs plain bulk, producer, worker RSS.
 ## Talks to the stack in GLEANER_REDIS_URL / GLEANER_ES_URL (default: the local stack).
+BENCH_ARGS ?= --runs 3
 bench: up
-	$(BIN)/python ops/bench/bench_pipeline.py
+	$(BIN)/python ops/bench/bench_pipeline.py $(BENCH_ARGS)
 
 ## Entities: precision/recall on both dev sets vs plain spaCy.
 bench-entities: install

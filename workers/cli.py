@@ -352,7 +352,8 @@ def submit(
                 display.stop()
                 display = None
         summary_line = (f"batch {summary.batch_id}: submitted {summary.submitted:,} pages "
-                        f"({fmt_bytes(summary.bytes_submitted)}) in {elapsed:.1f}s, skipped {summary.skipped:,}")
+                        f"({fmt_bytes(summary.bytes_submitted)}) in {elapsed:.2f}s "
+                        f"({summary.submitted / max(elapsed, 1e-9):,.0f} pages/s), skipped {summary.skipped:,}")
         if display:
             display.console.print(summary_line, highlight=False)
         else:
