@@ -716,6 +716,8 @@ def render_status(report: dict[str, Any]) -> list[RenderableType]:
     parts.append(table)
     if "unacked" in queues:
         parts.append(Text(f"unacked: {queues['unacked']:,} (delivered to a worker, not yet acknowledged)", style="dim"))
+    parts.append(Text(f"queued and unacked count messages: each is a bundle of up to {get_settings().bundle_pages} pages; "
+                      "done and rates count pages", style="dim"))
 
     failures = report.get("failures")
     if failures is not None:

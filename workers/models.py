@@ -7,7 +7,7 @@ exported to ``schemas/messages/`` (``gleaner schemas``).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -135,6 +135,17 @@ class IndexMessage(BaseModel):
 
     doc_id: str
     document: Document
+    seq: int | None = None
+
+
+class IndexEnvelope(BaseModel):
+    """How the index stage reads an ``IndexMessage``: the envelope is checked, the document goes to
+    Elasticsearch as the enrich stage wrote it (from a ``Document``); the index's strict mapping
+    refuses whatever does not fit. Checking every field again would cost the index stage about a
+    tenth of its throughput."""
+
+    doc_id: str = Field(min_length=1)
+    document: dict[str, Any]
     seq: int | None = None
 
 

@@ -48,7 +48,7 @@ from redis.exceptions import RedisError
 from workers.celery_app import app, broker_retry_policy
 from workers.config import get_settings
 from workers.messages import unpack_page
-from workers.models import IndexMessage, PageMessage, ParsedPage, Stage
+from workers.models import IndexEnvelope, IndexMessage, PageMessage, ParsedPage, Stage
 from workers.runtime import (
     failure_store, index_batcher, ner_entities, ner_model, progress_store, redis_client,
 )
@@ -421,8 +421,11 @@ def index_bundle(messages: list[Any]) -> BundleOutcome:
     pending = []
 
     def to_item(message: Any) -> IndexItem:
-        msg = IndexMessage.model_validate(message)
-        return index_item(msg.doc_id, msg.document, source=message["document"])
+        envelope = IndexEnvelope.model_validate(message)
+        try:
+            return index_item(envelope.doc_id, envelope.document)
+        except ValueError as exc:
+            raise PermanentPageError("invalid_message", str(exc)) from exc
 
     for message in messages:
         item = run_page(outcome, message, lambda message=message: to_item(message))

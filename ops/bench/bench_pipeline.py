@@ -349,6 +349,19 @@ class Monitor:
 # ----------------------------------------------------------------------------- modes
 
 
+def settle(max_s: float = 90.0, quiet_cores: float = 0.15) -> float:
+    """Wait until the stack is quiet (its processes use less than ``quiet_cores`` of CPU over 2 s:
+    Elasticsearch's merges after the previous mode, the workers' tails), so that one mode's
+    leftovers do not slow the next one down. Returns the seconds waited."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < max_s:
+        meters = [CpuMeter(p) for p in (read_pid(n) for n in Monitor.names) if p]
+        time.sleep(2.0)
+        if sum(m.used() for m in meters) / 2.0 < quiet_cores:
+            break
+    return time.monotonic() - t0
+
+
 def base_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("GLEANER_REDIS_URL", redis_url())
@@ -434,15 +447,15 @@ def index_messages(docs: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any
 
 
 def stage_items(messages: list[dict[str, Any]]) -> list[Any]:
-    """What the index worker does with index messages before its bulk request: validate each, and
-    keep its JSON document as ``_source``."""
-    from workers.models import IndexMessage
+    """What the index worker does with index messages before its bulk request (``index_bundle``):
+    check each envelope, and keep its JSON document as ``_source``."""
+    from workers.models import IndexEnvelope
     from workers.store.elastic import index_item
 
     items = []
     for message in messages:
-        msg = IndexMessage.model_validate(message)
-        items.append(index_item(msg.doc_id, msg.document, source=message["document"]))
+        envelope = IndexEnvelope.model_validate(message)
+        items.append(index_item(envelope.doc_id, envelope.document))
     return items
 
 
@@ -876,6 +889,7 @@ def main() -> int:
             coll_a, coll_b = f"bench-{stamp}-r{run}-a", f"bench-{stamp}-r{run}-b"
             a_res = None
             if not args.skip_inprocess:
+                settle()
                 parts = split_corpus(pages, args.pages, args.procs, tmp, tag=f"r{run}a", collection=coll_a)
                 a_res = run_inprocess(parts, tmp, f"r{run}a")
                 a_res["indexed"] = count_collection(client, alias, coll_a)
@@ -889,6 +903,7 @@ def main() -> int:
             if not args.skip_pipeline:
                 corpus_b = tmp / f"r{run}b.jsonl"
                 write_corpus(corpus_b, pages, args.pages, tag=f"r{run}b", collection=coll_b)
+                settle()
                 b_res = run_pipeline(corpus_b, tmp, f"r{run}b", args.sample_s)
                 b_res["indexed"] = count_collection(client, alias, coll_b)
                 b_res["pps"] = args.pages / b_res["wall"]
@@ -914,6 +929,7 @@ def main() -> int:
             docs = load_docs(a_res["docs"]) if a_res else []
             if docs and not args.skip_index:
                 sizes = [int(x) for x in args.chunk_sizes.split(",") if x.strip()]
+                settle()
                 ix = bench_index(docs, args.index_rounds, sizes, settings.index_batch_size)
                 results["index"].append(ix)
                 ratio = statistics.median(ix["stage"]) / statistics.median(ix["plain"])
@@ -939,6 +955,7 @@ def main() -> int:
                 folder_p = tmp / f"r{run}p-files"
                 write_folder(folder_p, pages, args.pages)
                 for label, path in (("HTML files", folder_p), ("JSONL", corpus_p)):
+                    settle()
                     pr = run_producer(path, args.producer_db)
                     pr["label"] = label
                     results["producer"].append(pr)
@@ -957,6 +974,7 @@ def main() -> int:
                         warcs["small"] = write_warc(small, pages, max(1, min(20, args.warc_mb // 10)))
                         warcs["big"] = write_warc(big, pages, args.warc_mb)
                     for kind, path in (("small", small), ("big", big)):
+                        settle()
                         w = run_producer(path, args.producer_db)
                         w["label"], w["records"] = f"WARC {w['size_mb']:.0f} MB", warcs[kind]
                         results["warc"].append(w)

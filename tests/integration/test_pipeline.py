@@ -103,3 +103,38 @@ def test_status_reports_queues_workers_and_documents():
     assert set(report["queues"]) >= {"parse", "enrich", "index"}
     assert all(report["workers"][q] for q in ("parse", "enrich", "index"))
     assert report["documents"] > 0
+
+
+def test_a_document_elasticsearch_refuses_fails_alone_in_its_bundle(es, alias, collection, example_page):
+    """An index bundle of three documents, one of which the mapping refuses (an integer field
+    overflows): two are indexed, the third is a recorded failure with Elasticsearch's reason."""
+    from celery import signature
+
+    from workers.celery_app import app
+    from workers.producer import new_batch_id
+    from workers.runtime import progress_store
+    from workers.stages.urls import document_id
+    from tests.helpers import wait_until
+
+    (doc,) = jsonl(gleaner("process", str(example_page)).stdout)
+    batch_id = new_batch_id()
+    messages = []
+    for seq in range(3):
+        url = f"https://bundle.example/{collection}/{seq}"
+        document = {**doc, "url": url, "collection": collection, "batch_id": batch_id}
+        if seq == 1:
+            document["word_count"] = 2**40  # valid for the model, not for the integer mapping
+        messages.append({"doc_id": document_id(url, ""), "document": document, "seq": seq})
+    store = progress_store()
+    store.add_submitted(batch_id, 3)
+    store.close_submission(batch_id, collection)
+    signature("gleaner.index", args=(messages,), app=app).apply_async()
+
+    state = wait_until(lambda: (s := store.get(batch_id)) and s.complete and s, timeout=60,
+                       what="the bundle to be indexed or failed")
+    assert (state.indexed, state.failed) == (2, 1)
+    assert sorted(d["url"] for d in docs_of_batch(es, alias, batch_id)) == [messages[0]["document"]["url"],
+                                                                            messages[2]["document"]["url"]]
+    (record,) = [r for r in jsonl(gleaner("failures", "list", "--json").stdout) if r["collection"] == collection]
+    assert record["stage"] == "index" and record["error"] == "rejected_by_index"
+    assert "word_count" in record["reason"]

@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -55,6 +56,8 @@ def ensure_index(client: Elasticsearch, alias: str, *, update_template: bool = F
         return False
     client.indices.put_index_template(name=f"gleaner-{alias}", **load_template(alias))
     if exists:
+        # Indices made by template version 1 refreshed every second, searched or not.
+        client.indices.put_settings(index=alias, settings={"index": {"refresh_interval": None}})
         return False
     try:
         client.indices.create(index=first_index_name(alias), aliases={alias: {"is_write_index": True}})
@@ -65,9 +68,9 @@ def ensure_index(client: Elasticsearch, alias: str, *, update_template: bool = F
     return True
 
 
-def external_version(doc: Document) -> int:
+def external_version(fetched_at: datetime | None) -> int:
     """Version of a page in the index: its fetch time, so an older fetch never overwrites a newer one."""
-    return int(doc.fetched_at.timestamp() * 1000) if doc.fetched_at else 0
+    return int(fetched_at.timestamp() * 1000) if fetched_at else 0
 
 
 @dataclass(frozen=True)
@@ -79,12 +82,16 @@ class IndexItem:
     version: int
 
 
-def index_item(doc_id: str, document: Document, source: Mapping[str, Any] | None = None) -> IndexItem:
-    """The ``IndexItem`` of a document. ``source`` is the document's JSON form when the caller
-    already has it (a message off the queue, validated as ``document``): it is sent as is instead of
-    dumping the model again."""
-    return IndexItem(doc_id, source if source is not None else document.model_dump(mode="json"),
-                     external_version(document))
+def index_item(doc_id: str, document: Document | Mapping[str, Any]) -> IndexItem:
+    """The ``IndexItem`` of a document: a ``Document``, or its JSON form as it travels on the index
+    queue, sent as it is (the enrich stage built it from the model, and the index's strict mapping
+    refuses anything else). Raises ``ValueError`` for a ``fetched_at`` that is not a time."""
+    if isinstance(document, Document):
+        return IndexItem(doc_id, document.model_dump(mode="json"), external_version(document.fetched_at))
+    fetched_at = document.get("fetched_at")
+    if fetched_at is not None and not isinstance(fetched_at, str):
+        raise ValueError(f"fetched_at is not an ISO 8601 time: {fetched_at!r}")
+    return IndexItem(doc_id, document, external_version(datetime.fromisoformat(fetched_at) if fetched_at else None))
 
 
 def bulk_action(alias: str, item: IndexItem) -> dict[str, Any]:
