@@ -250,6 +250,9 @@ def _run(
     # This task publishes the chain's next step itself (before the ack): Celery must not.
     task.request.chain = None
     messages = as_bundle(payload)
+    if not messages:
+        log.warning("empty bundle acknowledged", extra={"stage": stage})
+        return None
     try:
         return _run_guarded(task, stage, messages, work, next_tasks)
     except (Ignore, Retry, Reject):

@@ -339,3 +339,9 @@ def test_a_single_page_message_of_an_earlier_version_is_a_bundle_of_one() -> Non
 
     assert as_bundle({"source": "a"}) == [{"source": "a"}]
     assert as_bundle([{"source": "a"}, {"source": "b"}]) == [{"source": "a"}, {"source": "b"}]
+
+
+def test_an_empty_bundle_is_acknowledged_and_does_nothing(wired) -> None:
+    tasks, _, stores = wired
+    assert tasks._run(_task(), "parse", [], lambda ms: pytest.fail("the stage must not run")) is None
+    assert not stores.sent and not stores.recorded
