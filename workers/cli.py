@@ -358,6 +358,9 @@ def submit(
             display.console.print(summary_line, highlight=False)
         else:
             console.print(summary_line, highlight=False)
+        if summary.waited_s >= 0.5:
+            console.print(f"  waited {summary.waited_s:.1f}s for room in the parse queue "
+                          f"(GLEANER_MAX_QUEUED_BUNDLES={get_settings().max_queued_bundles:,} messages)", highlight=False)
         for reason, n in summary.skipped_reasons.most_common():
             console.print(f"  skipped {n:,}: {escape(reason)}", highlight=False)
         if summary.refused:

@@ -37,6 +37,7 @@ from workers.store.progress import ProgressStore
 
 log = logging.getLogger("gleaner.producer")
 _PROGRESS_EVERY = 500
+_ROOM_EVERY = 8  # bundles between two looks at the parse queue's depth (backpressure)
 BROKER_ERRORS = (RedisError, OperationalError, ConnectionError, TimeoutError, OSError)
 T = TypeVar("T")
 
@@ -53,6 +54,8 @@ class SubmitSummary:
     refused: int = 0  # pages refused at submit, recorded as failures
     skipped_reasons: Counter[str] = field(default_factory=Counter)
     not_submitted: list[str] = field(default_factory=list)  # sources of pages not in Redis (broker down)
+    bundles: int = 0  # messages sent
+    waited_s: float = 0.0  # time spent waiting for room in the parse queue (GLEANER_MAX_QUEUED_BUNDLES)
     broker_error: str | None = None  # why the submission stopped early, if it did
 
     @property
@@ -150,6 +153,20 @@ class _Bundle:
 
 
 
+def wait_for_room(queue_depth: Callable[[], int], limit: int, *, poll_s: float = 0.5,
+                  on_wait: Callable[[int], None] | None = None) -> float:
+    """Backpressure: block while ``queue_depth()`` is above ``limit`` (0: no limit). Returns the
+    seconds waited; ``on_wait`` hears the depth each time the producer has to wait."""
+    if limit <= 0:
+        return 0.0
+    started = time.monotonic()
+    while (depth := queue_depth()) > limit:
+        if on_wait:
+            on_wait(depth)
+        time.sleep(poll_s)
+    return time.monotonic() - started
+
+
 def _with_broker(fn: Callable[[], T], wait_s: float) -> T:
     deadline = time.monotonic() + wait_s
     delay = 0.2
@@ -200,6 +217,11 @@ def submit(
                 summary.bytes_submitted += bundle.raw_bytes
                 pending += len(bundle.messages)
                 bundle = _Bundle()
+                summary.bundles += 1
+                if summary.bundles % _ROOM_EVERY == 0:
+                    summary.waited_s += _with_broker(lambda: wait_for_room(
+                        lambda: int(progress.redis.llen("parse")), settings.max_queued_bundles,
+                        on_wait=lambda depth: log.info("parse queue full, waiting", extra={"queued": depth})), wait_s)
                 if pending >= _PROGRESS_EVERY:
                     _with_broker(lambda n=pending: progress.add_submitted(summary.batch_id, n), wait_s)
                     pending = 0

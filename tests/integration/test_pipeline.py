@@ -138,3 +138,41 @@ def test_a_document_elasticsearch_refuses_fails_alone_in_its_bundle(es, alias, c
     (record,) = [r for r in jsonl(gleaner("failures", "list", "--json").stdout) if r["collection"] == collection]
     assert record["stage"] == "index" and record["error"] == "rejected_by_index"
     assert "word_count" in record["reason"]
+
+
+def test_the_producer_waits_for_room_in_the_parse_queue(tmp_path):
+    """Backpressure against the real Redis: in a database no worker consumes, the producer stops
+    sending once the parse queue is over GLEANER_MAX_QUEUED_BUNDLES and goes on as it drains."""
+    import os
+    import subprocess
+    import time
+
+    import redis
+
+    from tests.helpers import wait_until
+    from tests.integration.conftest import GLEANER, ROOT
+    from workers.config import get_settings
+
+    for i in range(40):
+        (tmp_path / f"p{i}.html").write_text(f"<html><body><p>page {i}</p></body></html>")
+    url = get_settings().redis_url.rsplit("/", 1)[0] + "/14"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    env = {**os.environ, "GLEANER_REDIS_URL": url, "GLEANER_BUNDLE_PAGES": "1", "GLEANER_MAX_QUEUED_BUNDLES": "4"}
+    proc = subprocess.Popen([GLEANER, "submit", str(tmp_path)], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: client.llen("parse") >= 4, timeout=30, what="the producer to fill the queue")
+        time.sleep(2)
+        assert proc.poll() is None, "the producer waits while the queue is full"
+        assert client.llen("parse") <= 4 + 8, "it looks at the depth every 8 messages"
+        while proc.poll() is None:  # a worker draining the queue
+            client.lpop("parse")
+            time.sleep(0.05)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        client.flushdb()
+    assert proc.returncode == 0, err
+    assert "submitted 40 pages" in err and "for room in the parse queue" in err

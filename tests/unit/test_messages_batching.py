@@ -89,3 +89,13 @@ def test_micro_batcher_hands_batch_exception_to_every_caller():
     batcher = MicroBatcher(lambda items: 1 / 0, max_size=5, max_wait_s=0.0, name="t2")
     with pytest.raises(ZeroDivisionError):
         batcher.submit(1).result(timeout=5)
+
+
+def test_the_producer_waits_while_the_parse_queue_is_full():
+    from workers.producer import wait_for_room
+
+    depths = iter([12, 11, 10, 3])
+    heard = []
+    waited = wait_for_room(lambda: next(depths), 10, poll_s=0.01, on_wait=heard.append)
+    assert heard == [12, 11] and waited >= 0.02
+    assert wait_for_room(lambda: 10**9, 0) == 0.0, "0 means no limit"
