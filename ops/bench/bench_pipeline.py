@@ -887,8 +887,9 @@ def main() -> int:
         for run in range(1, args.runs + 1):
             log(f"\n== run {run}/{args.runs} ==")
             coll_a, coll_b = f"bench-{stamp}-r{run}-a", f"bench-{stamp}-r{run}-b"
-            a_res = None
-            if not args.skip_inprocess:
+            # (a) and (b) alternate which goes first, so that neither always inherits the other's
+            # leftovers (Elasticsearch merging the previous mode's writes).
+            def mode_a() -> dict[str, Any]:
                 settle()
                 parts = split_corpus(pages, args.pages, args.procs, tmp, tag=f"r{run}a", collection=coll_a)
                 a_res = run_inprocess(parts, tmp, f"r{run}a")
@@ -900,7 +901,9 @@ def main() -> int:
                     f"CPU {a_res['cpu']:.0f}s gleaner + {a_res['es_cpu']:.0f}s ES "
                     f"= {(a_res['cpu'] + a_res['es_cpu']) / args.pages * 1000:.0f} ms/page; "
                     f"peak RSS {a_res['peak_rss_mb']:.0f} MB/process")
-            if not args.skip_pipeline:
+                return a_res
+
+            def mode_b() -> dict[str, Any]:
                 corpus_b = tmp / f"r{run}b.jsonl"
                 write_corpus(corpus_b, pages, args.pages, tag=f"r{run}b", collection=coll_b)
                 settle()
@@ -917,8 +920,6 @@ def main() -> int:
                 log("      idle CPU (ms/s, before the run): " + "  ".join(f"{k} {v * 1000:.1f}" for k, v in idle.items())
                     + "; busy-minus-idle ms/page: " + "  ".join(
                         f"{k} {max(0.0, cpu[k] - idle[k] * b_res['wall']) / args.pages * 1000:.1f}" for k in cpu))
-                if a_res:
-                    log(f"  ratio (b)/(a) = {b_res['pps'] / a_res['pps']:.2f}")
                 calls = b_res["redis_calls"]
                 top = sorted(calls.items(), key=lambda kv: -kv[1])[:8]
                 log(f"      Redis commands: {sum(calls.values()) / args.pages:.1f} per page ("
@@ -926,6 +927,16 @@ def main() -> int:
                 log("  worker RSS over time (MB, process + children):")
                 for line in rss_series_text(b_res["samples"]):
                     log(line)
+                return b_res
+
+            a_res = b_res = None
+            for mode in (("a", "b") if run % 2 else ("b", "a")):
+                if mode == "a" and not args.skip_inprocess:
+                    a_res = mode_a()
+                elif mode == "b" and not args.skip_pipeline:
+                    b_res = mode_b()
+            if a_res and b_res:
+                log(f"  ratio (b)/(a) = {b_res['pps'] / a_res['pps']:.2f} ((a) first: {run % 2 == 1})")
             docs = load_docs(a_res["docs"]) if a_res else []
             if docs and not args.skip_index:
                 sizes = [int(x) for x in args.chunk_sizes.split(",") if x.strip()]
