@@ -128,25 +128,24 @@ def cpu_s(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLK
 
 
-def rss_mb(pid: int) -> float | None:
+def _status_mb(pid: int, field: str) -> float | None:
+    """A memory line of ``/proc/<pid>/status`` (``VmRSS``, ``VmHWM``...), in MB."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         return None
     return None
+
+
+def rss_mb(pid: int) -> float | None:
+    return _status_mb(pid, "VmRSS")
 
 
 def hwm_mb(pid: int) -> float | None:
     """Peak RSS of a process since its exec (VmHWM); ``ru_maxrss`` would include the forking parent's."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
+    return _status_mb(pid, "VmHWM")
 
 
 def wait_sampling(procs: list[subprocess.Popen], every: float = 0.2) -> tuple[list[int], float, list[float], list[float]]:
