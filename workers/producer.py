@@ -4,11 +4,14 @@ Pages travel in bundles: one message carries up to ``GLEANER_BUNDLE_PAGES`` page
 ``GLEANER_BUNDLE_BYTES`` of compressed content), so the cost of a Celery message and its Redis
 round trips is paid once per bundle, not per page; every page keeps its own outcome. A bundle is
 sent when it is full, when its oldest page has waited ``GLEANER_BUNDLE_WAIT_S`` (checked as pages
-arrive) and at the end of the input. Each stage publishes the next one itself (``workers/tasks.py``). If Redis becomes unreachable
-while submitting, the producer waits for it (``GLEANER_BROKER_WAIT_S``); if it does not come back
-the producer stops and reports exactly which pages it did not submit (``SubmitSummary.not_submitted``,
-or ``SubmitIncomplete`` with ``raise_incomplete=True``): every page it counts as submitted is in
-Redis.
+arrive) and at the end of the input. The producer waits while the parse queue holds more than
+``GLEANER_MAX_QUEUED_BUNDLES`` messages (backpressure). Each stage publishes the next one itself
+(``workers/tasks.py``).
+
+If Redis becomes unreachable while submitting, the producer waits for it
+(``GLEANER_BROKER_WAIT_S``); if it does not come back the producer stops and reports exactly which
+pages it did not submit (``SubmitSummary.not_submitted``, or ``SubmitIncomplete`` with
+``raise_incomplete=True``): every page it counts as submitted is in Redis.
 """
 
 from __future__ import annotations
@@ -152,7 +155,6 @@ class _Bundle:
                 or time.monotonic() - self.opened_at >= settings.bundle_wait_s)
 
 
-
 def wait_for_room(queue_depth: Callable[[], int], limit: int, *, poll_s: float = 0.5,
                   on_wait: Callable[[int], None] | None = None) -> float:
     """Backpressure: block while ``queue_depth()`` is above ``limit`` (0: no limit). Returns the
@@ -228,6 +230,12 @@ def submit(
                     if on_page:
                         on_page(summary)
 
+            def take_packed(*, drain: bool) -> None:
+                for message, source, size in ahead.ready(drain=drain):
+                    bundle.add(message, source, size)
+                    if bundle.full(settings):
+                        send_bundle()
+
             for item in items:
                 if isinstance(item, Skipped):
                     summary.skipped_reasons[_reason_group(item.reason)] += 1
@@ -239,14 +247,8 @@ def submit(
                     continue
                 ahead.put(item, batch_id=summary.batch_id, seq=packed, max_bytes=settings.max_page_bytes)
                 packed += 1
-                for message, source, size in ahead.ready():
-                    bundle.add(message, source, size)
-                    if bundle.full(settings):
-                        send_bundle()
-            for message, source, size in ahead.ready(drain=True):
-                bundle.add(message, source, size)
-                if bundle.full(settings):
-                    send_bundle()
+                take_packed(drain=False)
+            take_packed(drain=True)
             send_bundle()
         if pending:
             _with_broker(lambda: progress.add_submitted(summary.batch_id, pending), wait_s)
