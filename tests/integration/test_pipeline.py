@@ -121,7 +121,9 @@ def test_a_document_elasticsearch_refuses_fails_alone_in_its_bundle(es, alias, c
     messages = []
     for seq in range(3):
         url = f"https://bundle.example/{collection}/{seq}"
-        document = {**doc, "url": url, "collection": collection, "batch_id": batch_id}
+        # Its own content hash too: other tests find the example's document by it.
+        document = {**doc, "url": url, "collection": collection, "batch_id": batch_id,
+                    "content_hash": f"{doc['content_hash']}-{collection}-{seq}"}
         if seq == 1:
             document["word_count"] = 2**40  # valid for the model, not for the integer mapping
         messages.append({"doc_id": document_id(url, ""), "document": document, "seq": seq})
