@@ -94,6 +94,7 @@ class LeasedChannel(redis_transport.Channel):
         self._fetch_queue: str | None = None  # queue of the BLMOVE in flight, None for BRPOP
         self._no_ack_queues: set[str] = set()
         self._beating_since: float | None = None
+        self._publish_client = self._publish_pool = None
         super().__init__(*args, **kwargs)
 
     def _connparams(self, asynchronous=False):
@@ -194,9 +195,15 @@ class LeasedChannel(redis_transport.Channel):
         if kwargs.get("_publish_batch") is not None or (self._expires and queue in self._expires):
             return super()._put(queue, message, **kwargs)
         key = self._q_for_pri(queue, self._get_message_priority(message, reverse=False))
-        with self.conn_or_acquire() as client:
-            client.lpush(key, json_codec.dumps(message))
+        self._publisher().lpush(key, json_codec.dumps_bytes(message))
         return None
+
+    def _publisher(self):
+        """One client for publishing, kept (kombu builds a new one for every message); its pool
+        is the channel's, so it is dropped with the pool after a fork."""
+        if self._publish_client is None or self._publish_pool is not self.pool:
+            self._publish_client, self._publish_pool = self._create_client(), self.pool
+        return self._publish_client
 
     def basic_consume(self, queue, no_ack, *args, **kwargs):
         if no_ack:

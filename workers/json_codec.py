@@ -15,8 +15,12 @@ from kombu.utils import json as kombu_json
 _KOMBU_JSON = kombu_json.JSONEncoder()
 
 
+def dumps_bytes(obj: object) -> bytes:
+    return orjson.dumps(obj, default=_KOMBU_JSON.default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+
+
 def dumps(obj: object) -> str:
-    return orjson.dumps(obj, default=_KOMBU_JSON.default, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
+    return dumps_bytes(obj).decode()
 
 
 loads = kombu_json.loads

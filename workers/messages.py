@@ -7,11 +7,11 @@ stored failures stay retryable.
 
 from __future__ import annotations
 
-import base64
 import io
 import zlib
-from functools import lru_cache
+import threading
 
+import pybase64
 import zstandard
 
 from workers.models import PageCodec, PageMessage, RawPage
@@ -27,16 +27,21 @@ class PageTooLarge(ValueError):
         self.limit = limit
 
 
-@lru_cache(maxsize=1)
+_local = threading.local()
+
+
 def _compressor() -> zstandard.ZstdCompressor:
-    # One per process; the producer and the workers compress from one thread at a time.
-    return zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+    # One per thread: a ZstdCompressor must not be used by two threads at once.
+    compressor = getattr(_local, "compressor", None)
+    if compressor is None:
+        compressor = _local.compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+    return compressor
 
 
 def compress(content: bytes, codec: PageCodec = "zstd") -> str:
     """base64 of the compressed bytes, as a message carries them."""
     packed = _compressor().compress(content) if codec == "zstd" else zlib.compress(content, 6)
-    return base64.b64encode(packed).decode("ascii")
+    return pybase64.b64encode_as_string(packed)
 
 
 def decompress(content_z: str, codec: PageCodec, max_bytes: int) -> bytes:
@@ -44,7 +49,7 @@ def decompress(content_z: str, codec: PageCodec, max_bytes: int) -> bytes:
 
     Raises ``ValueError`` (or ``zlib.error`` / ``zstandard.ZstdError``) if it cannot be decoded.
     """
-    packed = base64.b64decode(content_z, validate=True)
+    packed = pybase64.b64decode(content_z, validate=True)
     if codec == "zstd":
         with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(packed)) as reader:
             return reader.read(max_bytes + 1)

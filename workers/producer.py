@@ -102,57 +102,102 @@ def _packed(page: RawPage, batch_id: str, seq: int, max_bytes: int) -> dict:
     return pack_page(page, batch_id=batch_id, seq=seq, max_bytes=max_bytes).model_dump(mode="json", exclude_none=True)
 
 
-class _PackAhead:
-    """Compresses pages on a background thread, up to ``depth`` pages ahead of the publisher.
+@dataclass
+class _Group:
+    """Raw pages read and waiting to be packed into one bundle (or more, see ``pack_group``)."""
 
-    zstd releases the GIL, so compressing a page overlaps with reading the next ones and
-    publishing the previous bundle (two cores instead of one for the producer's biggest cost).
-    Pages come out in the order they went in.
-    """
+    pages: list[RawPage] = field(default_factory=list)
+    seqs: list[int] = field(default_factory=list)
+    raw_bytes: int = 0
+    opened_at: float = 0.0
 
-    def __init__(self, depth: int) -> None:
-        self.depth = depth
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gleaner-pack")
-        self._queue: deque[tuple[Future[dict], str, int]] = deque()
+    def add(self, page: RawPage, seq: int) -> None:
+        if not self.pages:
+            self.opened_at = time.monotonic()
+        self.pages.append(page)
+        self.seqs.append(seq)
+        self.raw_bytes += len(page.content)
 
-    def put(self, page: RawPage, *, batch_id: str, seq: int, max_bytes: int) -> None:
-        future = self._pool.submit(_packed, page, batch_id, seq, max_bytes)
-        self._queue.append((future, page.source, len(page.content)))
+    def full(self, settings: Settings) -> bool:
+        # Compressed sizes are known only once packed; raw content is capped at four times the
+        # bundle's byte budget, which bounds the producer's memory.
+        return (len(self.pages) >= settings.bundle_pages or self.raw_bytes >= 4 * settings.bundle_bytes
+                or time.monotonic() - self.opened_at >= settings.bundle_wait_s)
 
-    def ready(self, *, drain: bool = False) -> Iterator[tuple[dict, str, int]]:
-        """Packed pages, oldest first: those beyond ``depth`` (all of them with ``drain``)."""
-        while self._queue and (drain or len(self._queue) > self.depth):
-            future, source, size = self._queue.popleft()
-            yield future.result(), source, size
-
+    @property
     def sources(self) -> list[str]:
-        return [source for _, source, _ in self._queue]
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        return [page.source for page in self.pages]
 
 
 @dataclass
-class _Bundle:
-    """Pages packed and waiting to be sent together."""
+class _Packed:
+    """A group packed into messages of at most ``GLEANER_BUNDLE_BYTES`` of compressed content."""
 
-    messages: list[dict] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
-    raw_bytes: int = 0
-    packed_bytes: int = 0
-    opened_at: float = 0.0
+    bundles: list[list[dict]]
+    sources: list[str]
+    raw_bytes: int
 
-    def add(self, message: dict, source: str, raw_bytes: int) -> None:
-        if not self.messages:
-            self.opened_at = time.monotonic()
-        self.messages.append(message)
-        self.sources.append(source)
-        self.raw_bytes += raw_bytes
-        self.packed_bytes += len(message["content_z"])
 
-    def full(self, settings: Settings) -> bool:
-        return (len(self.messages) >= settings.bundle_pages or self.packed_bytes >= settings.bundle_bytes
-                or time.monotonic() - self.opened_at >= settings.bundle_wait_s)
+def pack_group(group: _Group, *, batch_id: str, max_page_bytes: int, bundle_bytes: int) -> _Packed:
+    bundles: list[list[dict]] = [[]]
+    size = 0
+    for page, seq in zip(group.pages, group.seqs, strict=True):
+        message = _packed(page, batch_id, seq, max_page_bytes)
+        if bundles[-1] and size + len(message["content_z"]) > bundle_bytes:
+            bundles.append([])
+            size = 0
+        bundles[-1].append(message)
+        size += len(message["content_z"])
+    return _Packed(bundles=bundles, sources=group.sources, raw_bytes=group.raw_bytes)
+
+
+class _Sender:
+    """Packs groups on ``pack_threads`` threads and publishes them, in order, on one more.
+
+    zstd and socket writes release the GIL, so packing and publishing overlap with reading the
+    next pages; the main thread only reads. At most ``max_in_flight`` groups are held. Publishing
+    is in input order and stops at the first group that cannot be published, so the pages
+    submitted are always a prefix of the input.
+    """
+
+    def __init__(self, publish: Callable[[list[dict]], None], *, pack: Callable[[_Group], _Packed],
+                 pack_threads: int = 2, max_in_flight: int = 4) -> None:
+        self._publish, self._pack = publish, pack
+        self._packers = ThreadPoolExecutor(max_workers=pack_threads, thread_name_prefix="gleaner-pack")
+        self._publisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gleaner-publish")
+        self._in_flight: deque[tuple[_Group, Future[_Packed | None]]] = deque()
+        self.max_in_flight = max_in_flight
+        self.failed: BaseException | None = None
+
+    def send(self, group: _Group) -> None:
+        packing = self._packers.submit(self._pack, group)
+        self._in_flight.append((group, self._publisher.submit(self._publish_packed, packing)))
+
+    def _publish_packed(self, packing: Future[_Packed]) -> _Packed | None:
+        """Publishes the group's bundles; None if an earlier group failed (nothing published)."""
+        try:
+            packed = packing.result()
+            if self.failed is not None:
+                return None
+            for i, bundle in enumerate(packed.bundles):
+                self._publish(bundle)
+                packed.bundles[i] = []  # published: drop the content early
+        except BaseException as exc:
+            self.failed = self.failed or exc
+            raise
+        return packed
+
+    def finished(self, *, wait: bool = False) -> Iterator[tuple[_Group, Future[_Packed | None]]]:
+        """Groups whose publishing ended, oldest first: those beyond ``max_in_flight`` (all of them
+        with ``wait``) and any already done."""
+        while self._in_flight and (wait or len(self._in_flight) > self.max_in_flight or self._in_flight[0][1].done()):
+            group, future = self._in_flight.popleft()
+            future.exception()  # waits
+            yield group, future
+
+    def close(self) -> None:
+        self._packers.shutdown(wait=True, cancel_futures=True)
+        self._publisher.shutdown(wait=True, cancel_futures=True)
 
 
 def wait_for_room(queue_depth: Callable[[], int], limit: int, *, poll_s: float = 0.5,
@@ -202,41 +247,69 @@ def submit(
     policy = broker_retry_policy(wait_s)
     summary = SubmitSummary(batch_id=batch_id or new_batch_id())
     pending = 0  # submitted pages not yet added to the batch's progress
-    packed = 0  # pages packed so far: the next page's position in the batch
-    bundle = _Bundle()
-    ahead = _PackAhead(depth=settings.bundle_pages)
+    read = 0  # pages read so far: the next page's position in the batch
+    groups_sent = 0
+    group = _Group()
     items: Iterator[Item] = iter(iter_inputs(paths, max_bytes=settings.max_page_bytes, collection=collection))
-    try:
-        with app.producer_or_acquire() as producer:
+    unsent: list[str] = []  # sources of pages in groups that were not published, in order
+    unread: list[str] = []  # then those read but not yet handed to the sender
 
-            def send_bundle() -> None:
-                nonlocal bundle, pending
-                if not bundle.messages:
-                    return
-                # If this fails, the bundle's pages are listed as not submitted (below).
-                bundle_signature(bundle.messages).apply_async(producer=producer, retry=True, retry_policy=policy)
-                summary.submitted += len(bundle.messages)
-                summary.bytes_submitted += bundle.raw_bytes
-                pending += len(bundle.messages)
-                bundle = _Bundle()
-                summary.bundles += 1
-                if summary.bundles % _ROOM_EVERY == 0:
-                    summary.waited_s += _with_broker(lambda: wait_for_room(
-                        lambda: int(progress.redis.llen("parse")), settings.max_queued_bundles,
-                        on_wait=lambda depth: log.info("parse queue full, waiting", extra={"queued": depth})), wait_s)
-                if pending >= _PROGRESS_EVERY:
-                    _with_broker(lambda n=pending: progress.add_submitted(summary.batch_id, n), wait_s)
-                    pending = 0
-                    if on_page:
-                        on_page(summary)
+    def pack(g: _Group) -> _Packed:
+        return pack_group(g, batch_id=summary.batch_id, max_page_bytes=settings.max_page_bytes,
+                          bundle_bytes=settings.bundle_bytes)
 
-            def take_packed(*, drain: bool) -> None:
-                for message, source, size in ahead.ready(drain=drain):
-                    bundle.add(message, source, size)
-                    if bundle.full(settings):
-                        send_bundle()
+    def count(finished: Iterable[tuple[_Group, Future[_Packed | None]]]) -> None:
+        """Adds published groups to the summary and the batch's progress; lists the others."""
+        nonlocal pending
+        for done, future in finished:
+            error = future.exception()
+            packed = future.result() if error is None else None
+            if packed is None:
+                if error is not None and not isinstance(error, BROKER_ERRORS):
+                    raise error
+                if summary.broker_error is None and error is not None:
+                    summary.broker_error = f"{type(error).__name__}: {error}"[:300]
+                unsent.extend(done.sources)
+                continue
+            summary.submitted += len(done.pages)
+            summary.bytes_submitted += packed.raw_bytes
+            summary.bundles += len(packed.bundles)
+            pending += len(done.pages)
+            if pending >= _PROGRESS_EVERY and summary.broker_error is None:
+                _with_broker(lambda n=pending: progress.add_submitted(summary.batch_id, n), wait_s)
+                pending = 0
+                if on_page:
+                    on_page(summary)
+
+    with app.producer_or_acquire() as producer:
+
+        def publish(bundle: list[dict]) -> None:
+            bundle_signature(bundle).apply_async(producer=producer, retry=True, retry_policy=policy,
+                                                 argsrepr=f"[{len(bundle)} pages]")
+
+        sender = _Sender(publish, pack=pack)
+        try:
+
+            def send_group() -> None:
+                nonlocal group, groups_sent
+                if group.pages:
+                    sender.send(group)
+                    group = _Group()
+                    groups_sent += 1
+                    if groups_sent % _ROOM_EVERY == 0:
+                        summary.waited_s += _with_broker(lambda: wait_for_room(
+                            lambda: int(progress.redis.llen("parse")), settings.max_queued_bundles,
+                            on_wait=lambda depth: log.info("parse queue full, waiting", extra={"queued": depth})),
+                            wait_s)
+                count(sender.finished())
 
             for item in items:
+                if sender.failed is not None:
+                    unread.extend(group.sources)
+                    group = _Group()
+                    if isinstance(item, RawPage) or item.is_page:
+                        unread.append(item.source)
+                    break
                 if isinstance(item, Skipped):
                     summary.skipped_reasons[_reason_group(item.reason)] += 1
                     if item.is_page:
@@ -245,22 +318,27 @@ def submit(
                             url=item.url, collection=collection, batch_id=summary.batch_id, payload=None), wait_s)
                         summary.refused += 1
                     continue
-                ahead.put(item, batch_id=summary.batch_id, seq=packed, max_bytes=settings.max_page_bytes)
-                packed += 1
-                take_packed(drain=False)
-            take_packed(drain=True)
-            send_bundle()
-        if pending:
-            _with_broker(lambda: progress.add_submitted(summary.batch_id, pending), wait_s)
-            pending = 0
-        _with_broker(lambda: progress.close_submission(summary.batch_id, collection), wait_s)
-    except BROKER_ERRORS as exc:
-        summary.broker_error = f"{type(exc).__name__}: {exc}"[:300]
+                group.add(item, read)
+                read += 1
+                if group.full(settings):
+                    send_group()
+            send_group()
+            count(sender.finished(wait=True))
+            if summary.broker_error is None:
+                if pending:
+                    _with_broker(lambda: progress.add_submitted(summary.batch_id, pending), wait_s)
+                    pending = 0
+                _with_broker(lambda: progress.close_submission(summary.batch_id, collection), wait_s)
+        except BROKER_ERRORS as exc:
+            summary.broker_error = summary.broker_error or f"{type(exc).__name__}: {exc}"[:300]
+            unread.extend(group.sources)
+            count(sender.finished(wait=True))
+        finally:
+            sender.close()
+    if summary.broker_error:
         log.error("broker unreachable, submission stopped", extra={"batch_id": summary.batch_id})
-        # The bundle being filled, the pages being packed and every page still to come were not
-        # submitted; list them (reading them, not sending them).
-        summary.not_submitted.extend(bundle.sources)
-        summary.not_submitted.extend(ahead.sources())
+        # Pages read but not published, then every page still to come (reading them, not sending them).
+        summary.not_submitted.extend(unsent + unread)
         for item in items:
             if isinstance(item, RawPage) or item.is_page:
                 summary.not_submitted.append(item.source)
@@ -269,11 +347,8 @@ def submit(
                 progress.add_submitted(summary.batch_id, pending)
             except BROKER_ERRORS:
                 pass
-    finally:
-        ahead.close()
     if on_page:
         on_page(summary)
     if summary.broker_error and raise_incomplete:
         raise SubmitIncomplete(summary)
     return summary
-
