@@ -75,6 +75,7 @@ def pack_page(page: RawPage, *, batch_id: str, seq: int | None, max_bytes: int) 
         seq=seq,
         kind=page.kind,
         charset=page.charset,
+        record=page.record,
     )
 
 
@@ -94,4 +95,5 @@ def unpack_page(message: PageMessage, *, max_bytes: int) -> RawPage:
         collection=message.collection,
         kind=message.kind,
         charset=message.charset,
+        record=message.record,
     )

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 PageKind = Literal["html", "text"]
 PageCodec = Literal["zstd", "zlib"]
+PageRecord = Literal["jsonl"]
 Stage = Literal["submit", "parse", "enrich", "index"]
 
 
@@ -42,6 +43,9 @@ class RawPage(BaseModel):
     collection: str | None = None
     kind: PageKind | None = Field(default=None, description="Known kind, else detected.")
     charset: str | None = Field(default=None, description="Charset declared by the transport.")
+    record: PageRecord | None = Field(
+        default=None, description="Set when content is still the input record that wraps the page (a JSON Lines line); "
+        "the parse stage takes the page out of it.")
 
 
 class PageMessage(BaseModel):
@@ -60,6 +64,7 @@ class PageMessage(BaseModel):
     seq: int | None = Field(default=None, ge=0, description="Position of the page in its batch.")
     kind: PageKind | None = None
     charset: str | None = None
+    record: PageRecord | None = Field(default=None, description="jsonl: content is a JSON Lines line wrapping the page.")
 
 
 class ParsedPage(BaseModel):

@@ -12,6 +12,7 @@ from workers.models import Document, ParsedPage, RawPage
 from workers.sources import Skipped, iter_inputs
 from workers.stages.errors import PermanentPageError
 from workers.stages.parse import ParseLimits, parse_page
+from workers.stages.records import open_record
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,12 @@ def parse_inputs(paths: Iterable[str], settings: Settings) -> Iterator[ParsedPag
             if item.is_page:
                 yield PageFailure(item.source, item.url, "submit", "refused_at_submit", item.reason)
             continue
-        yield parse_one(item, limits)
+        yield parse_one(item, limits, max_bytes=settings.max_page_bytes)
 
 
-def parse_one(page: RawPage, limits: ParseLimits) -> ParsedPage | PageFailure:
+def parse_one(page: RawPage, limits: ParseLimits, *, max_bytes: int) -> ParsedPage | PageFailure:
     try:
+        page = open_record(page, max_bytes=max_bytes)
         return parse_page(page, limits=limits)
     except PermanentPageError as exc:
         return PageFailure(page.source, page.url, "parse", exc.code, exc.reason)

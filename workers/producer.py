@@ -40,7 +40,8 @@ from workers.store.progress import ProgressStore
 
 log = logging.getLogger("gleaner.producer")
 _PROGRESS_EVERY = 500
-_ROOM_EVERY = 8  # bundles between two looks at the parse queue's depth (backpressure)
+_ROOM_EVERY = 8  # groups between two looks at the parse queue's depth (backpressure)
+_IN_FLIGHT = 4  # groups read but not yet published, at most (beyond those being packed)
 BROKER_ERRORS = (RedisError, OperationalError, ConnectionError, TimeoutError, OSError)
 T = TypeVar("T")
 
@@ -134,8 +135,9 @@ class _Packed:
     """A group packed into messages of at most ``GLEANER_BUNDLE_BYTES`` of compressed content."""
 
     bundles: list[list[dict]]
-    sources: list[str]
-    raw_bytes: int
+    sent_pages: int = 0  # how many of the group's pages were published (a prefix of them)
+    sent_bundles: int = 0
+    error: BaseException | None = None  # why publishing stopped, if it did
 
 
 def pack_group(group: _Group, *, batch_id: str, max_page_bytes: int, bundle_bytes: int) -> _Packed:
@@ -148,7 +150,7 @@ def pack_group(group: _Group, *, batch_id: str, max_page_bytes: int, bundle_byte
             size = 0
         bundles[-1].append(message)
         size += len(message["content_z"])
-    return _Packed(bundles=bundles, sources=group.sources, raw_bytes=group.raw_bytes)
+    return _Packed(bundles=bundles)
 
 
 class _Sender:
@@ -161,11 +163,11 @@ class _Sender:
     """
 
     def __init__(self, publish: Callable[[list[dict]], None], *, pack: Callable[[_Group], _Packed],
-                 pack_threads: int = 2, max_in_flight: int = 4) -> None:
+                 pack_threads: int = 2, max_in_flight: int = _IN_FLIGHT) -> None:
         self._publish, self._pack = publish, pack
         self._packers = ThreadPoolExecutor(max_workers=pack_threads, thread_name_prefix="gleaner-pack")
         self._publisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gleaner-publish")
-        self._in_flight: deque[tuple[_Group, Future[_Packed | None]]] = deque()
+        self._in_flight: deque[tuple[_Group, Future[_Packed]]] = deque()
         self.max_in_flight = max_in_flight
         self.failed: BaseException | None = None
 
@@ -173,21 +175,28 @@ class _Sender:
         packing = self._packers.submit(self._pack, group)
         self._in_flight.append((group, self._publisher.submit(self._publish_packed, packing)))
 
-    def _publish_packed(self, packing: Future[_Packed]) -> _Packed | None:
-        """Publishes the group's bundles; None if an earlier group failed (nothing published)."""
+    def _publish_packed(self, packing: Future[_Packed]) -> _Packed:
+        """Publishes the group's bundles in order, up to the first that fails; none once a group
+        has failed."""
         try:
             packed = packing.result()
-            if self.failed is not None:
-                return None
-            for i, bundle in enumerate(packed.bundles):
-                self._publish(bundle)
-                packed.bundles[i] = []  # published: drop the content early
         except BaseException as exc:
             self.failed = self.failed or exc
             raise
+        for i, bundle in enumerate(packed.bundles):
+            if self.failed is not None:
+                break
+            try:
+                self._publish(bundle)
+            except Exception as exc:  # noqa: BLE001 - handed to the main thread with the group
+                self.failed = packed.error = exc
+                break
+            packed.sent_pages += len(bundle)
+            packed.sent_bundles += 1
+            packed.bundles[i] = []  # published: drop the content early
         return packed
 
-    def finished(self, *, wait: bool = False) -> Iterator[tuple[_Group, Future[_Packed | None]]]:
+    def finished(self, *, wait: bool = False) -> Iterator[tuple[_Group, Future[_Packed]]]:
         """Groups whose publishing ended, oldest first: those beyond ``max_in_flight`` (all of them
         with ``wait``) and any already done."""
         while self._in_flight and (wait or len(self._in_flight) > self.max_in_flight or self._in_flight[0][1].done()):
@@ -258,23 +267,22 @@ def submit(
         return pack_group(g, batch_id=summary.batch_id, max_page_bytes=settings.max_page_bytes,
                           bundle_bytes=settings.bundle_bytes)
 
-    def count(finished: Iterable[tuple[_Group, Future[_Packed | None]]]) -> None:
-        """Adds published groups to the summary and the batch's progress; lists the others."""
+    def count(finished: Iterable[tuple[_Group, Future[_Packed]]]) -> None:
+        """Adds the published pages of finished groups to the summary and the batch's progress,
+        and lists the others."""
         nonlocal pending
         for done, future in finished:
-            error = future.exception()
-            packed = future.result() if error is None else None
-            if packed is None:
-                if error is not None and not isinstance(error, BROKER_ERRORS):
-                    raise error
-                if summary.broker_error is None and error is not None:
-                    summary.broker_error = f"{type(error).__name__}: {error}"[:300]
-                unsent.extend(done.sources)
-                continue
-            summary.submitted += len(done.pages)
-            summary.bytes_submitted += packed.raw_bytes
-            summary.bundles += len(packed.bundles)
-            pending += len(done.pages)
+            packed = future.result()  # raises only if packing failed: a bug, not the input
+            if packed.error is not None:
+                if not isinstance(packed.error, BROKER_ERRORS):
+                    raise packed.error
+                summary.broker_error = summary.broker_error or f"{type(packed.error).__name__}: {packed.error}"[:300]
+            sent = packed.sent_pages
+            unsent.extend(done.sources[sent:])
+            summary.submitted += sent
+            summary.bytes_submitted += sum(len(page.content) for page in done.pages[:sent])
+            summary.bundles += packed.sent_bundles
+            pending += sent
             if pending >= _PROGRESS_EVERY and summary.broker_error is None:
                 _with_broker(lambda n=pending: progress.add_submitted(summary.batch_id, n), wait_s)
                 pending = 0
@@ -292,16 +300,17 @@ def submit(
 
             def send_group() -> None:
                 nonlocal group, groups_sent
-                if group.pages:
-                    sender.send(group)
-                    group = _Group()
-                    groups_sent += 1
-                    if groups_sent % _ROOM_EVERY == 0:
-                        summary.waited_s += _with_broker(lambda: wait_for_room(
-                            lambda: int(progress.redis.llen("parse")), settings.max_queued_bundles,
-                            on_wait=lambda depth: log.info("parse queue full, waiting", extra={"queued": depth})),
-                            wait_s)
+                if not group.pages:
+                    return
+                sender.send(group)
+                group = _Group()
+                groups_sent += 1
                 count(sender.finished())
+                if groups_sent % _ROOM_EVERY == 0:
+                    summary.waited_s += _with_broker(lambda: wait_for_room(
+                        lambda: int(progress.redis.llen("parse")), settings.max_queued_bundles,
+                        on_wait=lambda depth: log.info("parse queue full, waiting", extra={"queued": depth})),
+                        wait_s)
 
             for item in items:
                 if sender.failed is not None:

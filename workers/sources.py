@@ -11,21 +11,18 @@ from __future__ import annotations
 import glob
 import gzip
 import io
-import json
 import os
 import stat
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import BinaryIO
 
-import orjson
-from dateutil import parser as dateparser
 from warcio.archiveiterator import ArchiveIterator
 
 from workers.models import RawPage
+from workers.stages.records import parse_time
 
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".arc", ".arc.gz")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
@@ -124,61 +121,24 @@ def _read_page_file(path: str, max_bytes: int, collection: str | None) -> Item:
     return RawPage(content=content, source=path, collection=collection)
 
 
-def _parse_time(value: object) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = dateparser.isoparse(str(value))
-    except (ValueError, OverflowError):
-        try:
-            parsed = dateparser.parse(str(value))
-        except (ValueError, OverflowError):
-            return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def _loads_line(line: bytes) -> object:
-    """orjson (about twice as fast on pages full of escaped HTML); the standard library for what
-    orjson refuses and it accepts (lone surrogates, NaN)."""
-    try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return json.loads(line)
-
-
 def read_jsonl(fh: BinaryIO, path: str, max_bytes: int, collection: str | None) -> Iterator[Item]:
-    """One page per line: ``url``, ``html`` or ``text``, optional ``fetched_at`` and ``collection``."""
-    for lineno, line in enumerate(fh, start=1):
+    """One page per line, sent as the line itself: the parse stage decodes it
+    (``workers/stages/records.py``). A line may be twice the page cap (JSON escapes make it longer
+    than its page); a longer one is skipped without being held in memory."""
+    limit = 2 * max_bytes
+    lineno = 0
+    while line := fh.readline(limit + 1):
+        lineno += 1
         source = f"{path}#{lineno}"
-        if not line.strip():
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            yield Skipped(source, f"line {lineno} is larger than twice the {max_bytes:,}-byte cap "
+                                  "(GLEANER_MAX_PAGE_BYTES)")
             continue
-        try:
-            obj = _loads_line(line)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            yield Skipped(source, f"line {lineno} is not valid JSON: {exc}")
+        if line.isspace():
             continue
-        if not isinstance(obj, dict):
-            yield Skipped(source, f"line {lineno} is not a JSON object")
-            continue
-        url = obj.get("url") if isinstance(obj.get("url"), str) else None
-        html, text = obj.get("html"), obj.get("text")
-        body, kind = (html, "html") if isinstance(html, str) else (text, "text") if isinstance(text, str) else (None, None)
-        if body is None:
-            yield Skipped(source, f"line {lineno} has neither an 'html' nor a 'text' string", url=url)
-            continue
-        content = body.encode("utf-8", errors="replace")
-        if len(content) > max_bytes:
-            yield Skipped(source, f"page is larger than the {max_bytes:,}-byte cap (GLEANER_MAX_PAGE_BYTES)", url=url)
-            continue
-        yield RawPage(
-            content=content,
-            source=source,
-            url=url,
-            fetched_at=_parse_time(obj.get("fetched_at")),
-            collection=obj.get("collection") if isinstance(obj.get("collection"), str) else collection,
-            kind=kind,  # type: ignore[arg-type]
-            charset="utf-8",
-        )
+        yield RawPage(content=line, source=source, collection=collection, record="jsonl")
 
 
 def _charset_of(content_type: str) -> str | None:
@@ -243,7 +203,7 @@ def read_archive(fh: BinaryIO, path: str, max_bytes: int, collection: str | None
             if record.rec_type not in ("response", "conversion", "resource"):
                 continue
             url = record.rec_headers.get_header("WARC-Target-URI")
-            fetched_at = _parse_time(record.rec_headers.get_header("WARC-Date"))
+            fetched_at = parse_time(record.rec_headers.get_header("WARC-Date"))
             # Read first: a record cut short by the end of the archive (even inside its HTTP
             # headers) is a truncated page, whatever its headers seem to say.
             content = _read_capped(record.content_stream(), max_bytes)

@@ -56,6 +56,7 @@ from workers.stages.assemble import assemble_document
 from workers.stages.entities import EntityInput, ner_model_version
 from workers.stages.errors import PermanentPageError
 from workers.stages.parse import ParseLimits, parse_page
+from workers.stages.records import open_record
 from workers.store.elastic import IndexItem, index_item
 
 log = logging.getLogger("gleaner.worker")
@@ -378,7 +379,9 @@ def parse_bundle(messages: list[Any]) -> BundleOutcome:
 
     def one(message: Any) -> Message:
         msg = PageMessage.model_validate(message)
-        page = unpack_page(msg, max_bytes=settings.max_page_bytes)
+        page = open_record(unpack_page(msg, max_bytes=settings.max_page_bytes), max_bytes=settings.max_page_bytes)
+        if msg.record:  # the URL and collection were in the record: a later failure is recorded with them
+            message.update(url=page.url, collection=page.collection)
         parsed = parse_page(page, batch_id=msg.batch_id, limits=limits)
         return parsed.model_copy(update={"seq": msg.seq}).model_dump(mode="json")
 

@@ -32,8 +32,9 @@ Per run:
     itself (the same documents sent as index-queue messages, wall time until all are indexed).
 ``producer``
     ``gleaner submit`` (no --wait) into Redis database ``--producer-db`` of the same Redis, which no
-    worker consumes (flushed afterwards): pages/s and peak RSS, for the JSONL corpus and for a
-    generated WARC of ``--warc-mb`` MB (peak RSS small vs big archive shows streaming).
+    worker consumes (flushed afterwards): pages/s and peak RSS, for ``--producer-pages`` HTML files,
+    the same pages as JSONL, and generated WARCs of ``--warc-mb`` MB and of a tenth of that (peak
+    RSS small vs big archive shows streaming).
 
 Once (``--skip-stages`` to skip): CPU seconds per page of parse, enrich (NER), assemble, message
 (de)serialization and index (client side, and the Elasticsearch node's CPU) in this process with
@@ -837,6 +838,8 @@ def main() -> int:
     ap.add_argument("--index-rounds", type=int, default=4,
                     help="alternated rounds of plain bulk vs the index stage (after one warm-up round of each)")
     ap.add_argument("--producer-db", type=int, default=15, help="Redis database for the producer test (flushed)")
+    ap.add_argument("--producer-pages", type=int, default=6000,
+                    help="pages of the producer's HTML files and JSONL (default 6000, about 1 GB each)")
     ap.add_argument("--warc-mb", type=int, default=1024, help="size of the generated WARC for the producer (0: none)")
     ap.add_argument("--chunk-sizes", default="50,100,200,500,1000", help="bulk chunk sizes tried for the index stage")
     ap.add_argument("--memory-pages", type=int, default=10500,
@@ -961,9 +964,9 @@ def main() -> int:
                     + (f"; vs plain bulk {iw['pages_per_s'] / plain:.2f}" if plain else ""))
             if not args.skip_producer:
                 corpus_p = tmp / f"r{run}p.jsonl"
-                write_corpus(corpus_p, pages, args.pages, tag=f"r{run}p", collection=None)
+                write_corpus(corpus_p, pages, args.producer_pages, tag=f"r{run}p", collection=None)
                 folder_p = tmp / f"r{run}p-files"
-                write_folder(folder_p, pages, args.pages)
+                write_folder(folder_p, pages, args.producer_pages)
                 for label, path in (("HTML files", folder_p), ("JSONL", corpus_p)):
                     settle()
                     pr = run_producer(path, args.producer_db)

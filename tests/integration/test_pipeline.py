@@ -78,6 +78,32 @@ def test_bad_pages_are_recorded_failures_and_do_not_stop_the_batch(tmp_path, es,
     assert shown["stage"] == "parse" and shown["url"] is None
 
 
+def test_jsonl_lines_are_decoded_by_the_parse_stage(tmp_path, es, alias, collection, example_page):
+    """Lines travel as they were read; the parse worker takes the page out of each, and a line
+    without a page is a recorded parse failure (with the URL when the line had one)."""
+    path = tmp_path / "pages.jsonl"
+    good_url = f"https://jsonl.example/{collection}/good"
+    nav_url = f"https://jsonl.example/{collection}/nav"
+    lines = [
+        json.dumps({"url": good_url, "text": example_page.read_text(), "fetched_at": "2024-05-06T07:08:09Z"}),
+        "{not json",
+        json.dumps({"url": f"https://jsonl.example/{collection}/nobody"}),
+        json.dumps({"url": nav_url, "html": "<html><body><nav><a href='/'>Home</a></nav></body></html>"}),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    result = gleaner("submit", str(path), "--collection", collection, "--wait", "--timeout", "300")
+    assert result.returncode == 1 and "submitted 4 pages" in result.stderr and "failed 3" in result.stderr
+    (doc,) = docs_of_batch(es, alias, batch_id_of(result))
+    assert doc["url"] == good_url and doc["source"] == f"{path}#1" and doc["collection"] == collection
+    assert doc["fetched_at"].startswith("2024-05-06T07:08:09") and "Benny Gantz" in doc["persons"]
+
+    mine = {r["source"]: r for r in jsonl(gleaner("failures", "list", "--json").stdout) if r["collection"] == collection}
+    assert mine[f"{path}#2"]["error"] == "invalid_record" and "line 2 is not valid JSON" in mine[f"{path}#2"]["reason"]
+    assert mine[f"{path}#3"]["error"] == "invalid_record" and "neither" in mine[f"{path}#3"]["reason"]
+    assert mine[f"{path}#4"]["stage"] == "parse" and mine[f"{path}#4"]["url"] == nav_url
+    assert all(r["stage"] == "parse" for r in mine.values())
+
+
 def test_search_finds_the_example_by_text_and_person(example_page, collection):
     assert gleaner("submit", str(example_page), "--collection", collection, "--wait").returncode == 0
     hits = jsonl(gleaner("search", "Gantz Esper Pentagon", "--person", "Mark Esper", "--json").stdout)
@@ -154,6 +180,7 @@ def test_the_producer_waits_for_room_in_the_parse_queue(tmp_path):
     from tests.helpers import wait_until
     from tests.integration.conftest import GLEANER, ROOT
     from workers.config import get_settings
+    from workers.producer import _IN_FLIGHT, _ROOM_EVERY
 
     for i in range(40):
         (tmp_path / f"p{i}.html").write_text(f"<html><body><p>page {i}</p></body></html>")
@@ -167,7 +194,7 @@ def test_the_producer_waits_for_room_in_the_parse_queue(tmp_path):
         wait_until(lambda: client.llen("parse") >= 4, timeout=30, what="the producer to fill the queue")
         time.sleep(2)
         assert proc.poll() is None, "the producer waits while the queue is full"
-        assert client.llen("parse") <= 4 + 8, "it looks at the depth every 8 messages"
+        assert client.llen("parse") <= 4 + _ROOM_EVERY + _IN_FLIGHT, "it looks at the depth every 8 groups"
         while proc.poll() is None:  # a worker draining the queue
             client.lpop("parse")
             time.sleep(0.05)

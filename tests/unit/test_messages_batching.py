@@ -18,6 +18,31 @@ def test_pack_unpack_roundtrip():
     assert msg.size == len(page.content) and len(msg.content_z) < msg.size
     again = unpack_page(PageMessage.model_validate_json(msg.model_dump_json()), max_bytes=10_000)
     assert again.content == page.content and again.url == page.url and again.kind == "html"
+    assert again.record is None and "record" not in msg.model_dump(exclude_none=True)
+
+
+def test_a_jsonl_record_keeps_its_mark_on_the_queue():
+    page = RawPage(content=b'{"html": "<p>x</p>"}\n', source="p.jsonl#3", record="jsonl")
+    msg = pack_page(page, batch_id="b1", seq=0, max_bytes=10_000)
+    again = unpack_page(PageMessage.model_validate_json(msg.model_dump_json()), max_bytes=10_000)
+    assert msg.record == "jsonl" and again.record == "jsonl" and again.content == page.content
+
+
+def test_compressing_from_several_threads_at_once():
+    pages = [RawPage(content=(f"<p>page {i}</p>" * 2000).encode(), source=f"{i}") for i in range(64)]
+    results: dict[int, bytes] = {}
+
+    def work(start: int) -> None:
+        for i in range(start, len(pages), 4):
+            msg = pack_page(pages[i], batch_id="b", seq=i, max_bytes=10**6)
+            results[i] = unpack_page(msg, max_bytes=10**6).content
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(results[i] == pages[i].content for i in range(len(pages)))
 
 
 def test_pack_refuses_oversized():

@@ -46,25 +46,32 @@ def test_size_cap_and_gzip_bomb(tmp_path):
     assert "gzip" in reasons["bad.html.gz"]
 
 
-def test_jsonl_with_broken_lines(tmp_path):
+def test_jsonl_lines_travel_as_records(tmp_path):
     lines = [
-        json.dumps({"url": "https://x.org/1", "html": "<p>one</p>", "fetched_at": "2024-01-02T03:04:05Z", "collection": "c"}),
+        json.dumps({"url": "https://x.org/1", "html": "<p>one</p>"}),
         "{broken json",
+        "   ",
         json.dumps({"url": "https://x.org/2", "text": "two"}),
-        json.dumps(["not", "an", "object"]),
-        json.dumps({"url": "https://x.org/3"}),
-        "",
     ]
     path = tmp_path / "p.jsonl"
     path.write_text("\n".join(lines))
     with open(path, "rb") as fh:
-        items = list(read_jsonl(fh, str(path), CAP, None))
-    pages = _pages(items)
-    assert [p.url for p in pages] == ["https://x.org/1", "https://x.org/2"]
-    assert pages[0].kind == "html" and pages[1].kind == "text" and pages[0].collection == "c"
-    assert pages[0].fetched_at.year == 2024 and pages[0].source.endswith("#1")
-    skipped = [i for i in items if isinstance(i, Skipped)]
-    assert [s.source.rsplit("#", 1)[1] for s in skipped] == ["2", "4", "5"]
+        items = list(read_jsonl(fh, str(path), CAP, "col"))
+    # Every non-blank line is a record, decoded by the parse stage (broken ones fail there).
+    assert [i.source.rsplit("#", 1)[1] for i in items] == ["1", "2", "4"]
+    assert all(isinstance(i, RawPage) and i.record == "jsonl" and i.collection == "col" for i in items)
+    assert items[0].content.rstrip() == lines[0].encode() and items[2].content == lines[3].encode()
+
+
+def test_jsonl_line_over_twice_the_cap_is_skipped_without_reading_it_whole(tmp_path):
+    path = tmp_path / "big.jsonl.gz"
+    with gzip.open(path, "wb") as fh:
+        fh.write(json.dumps({"url": "https://x.org/ok", "text": "a" * (CAP - 10)}).encode() + b"\n")
+        fh.write(b'{"text": "' + b"a" * (CAP * 3) + b'"}\n')
+        fh.write(json.dumps({"url": "https://x.org/after"}).encode() + b"\n")
+    items = list(iter_inputs([str(path)], max_bytes=CAP))
+    assert [type(i).__name__ for i in items] == ["RawPage", "Skipped", "RawPage"]
+    assert "cap" in items[1].reason and items[1].source.endswith("#2") and items[2].source.endswith("#3")
 
 
 def _warc(records, gz=True):
