@@ -148,10 +148,24 @@ def with_redis(fn: Callable[[], T], *, what: str, wait_s: float | None = None) -
             delay = min(delay * 2, 5.0)
 
 
+def _record_fields(message: dict[str, Any]) -> dict[str, Any]:
+    """URL and collection of a parse message whose page is still inside its input record (a JSON
+    line), for a page that never got through the parse stage (poison page, time limit); {} if the
+    record cannot be read."""
+    max_bytes = get_settings().max_page_bytes
+    try:
+        page = open_record(unpack_page(PageMessage.model_validate(message), max_bytes=max_bytes), max_bytes=max_bytes)
+    except Exception:  # noqa: BLE001 - only a better failure record is at stake
+        return {}
+    return {"url": page.url, "collection": page.collection}
+
+
 def _meta(message: Any) -> dict[str, Any]:
     """What a failure record needs, read leniently so that even a malformed message is recorded."""
     if not isinstance(message, dict):
         message = {}
+    if message.get("record") and "url" not in message:
+        message = {**message, **_record_fields(message)}
     doc = message.get("document") if isinstance(message.get("document"), dict) else {}
     seq = message.get("seq")
     return {

@@ -194,6 +194,32 @@ def test_a_page_redelivered_too_often_is_recorded_as_poison(wired) -> None:
     assert task.request.chain is None, "the chain is dropped: the task publishes the next stage itself"
 
 
+def test_a_jsonl_page_that_never_got_through_parse_is_recorded_with_its_url(wired) -> None:
+    """Its URL is inside the JSON line the message still carries: the record reads it from there."""
+    from celery.exceptions import Ignore
+
+    from workers.messages import pack_page
+    from workers.models import RawPage
+
+    tasks, redis, stores = wired
+    line = b'{"url": "https://x.org/poison", "html": "<p>x</p>", "collection": "own"}\n'
+    good = pack_page(RawPage(content=line, source="p.jsonl#4", collection="c", record="jsonl"), batch_id="b", seq=3,
+                     max_bytes=10_000).model_dump(mode="json", exclude_none=True)
+    broken = pack_page(RawPage(content=b"{not json", source="p.jsonl#5", record="jsonl"), batch_id="b", seq=4,
+                       max_bytes=10_000).model_dump(mode="json", exclude_none=True)
+    task = _task(redelivered=True)
+    for message in (good, broken):
+        for _ in range(4):
+            try:
+                tasks._run(task, "parse", [message], _stage_ok, next_tasks=("enrich",))
+            except Ignore:
+                break
+    first, second = stores.recorded
+    assert first["error"] == "poison_page" and first["url"] == "https://x.org/poison" and first["collection"] == "own"
+    assert second["error"] == "poison_page" and second["url"] is None and second["source"] == "p.jsonl#5"
+    assert first["payload"] == good, "the stored message is the one that came in"
+
+
 def test_a_redelivered_bundle_is_split_into_single_pages(wired) -> None:
     from celery.exceptions import Ignore
 
