@@ -352,8 +352,10 @@ class Monitor:
 def settle(max_s: float = 90.0, quiet_cores: float = 0.15) -> float:
     """Wait until the stack is quiet (its processes use less than ``quiet_cores`` of CPU over 2 s:
     Elasticsearch's merges after the previous mode, the workers' tails), so that one mode's
-    leftovers do not slow the next one down. Returns the seconds waited."""
+    leftovers do not slow the next one down; first, the corpora just written go to disk, so that the
+    kernel does not write them back during the next measurement. Returns the seconds waited."""
     t0 = time.monotonic()
+    os.sync()
     while time.monotonic() - t0 < max_s:
         meters = [CpuMeter(p) for p in (read_pid(n) for n in Monitor.names) if p]
         time.sleep(2.0)
@@ -461,14 +463,16 @@ def stage_items(messages: list[dict[str, Any]]) -> list[Any]:
 
 def bench_index(docs: list[tuple[str, dict[str, Any]]], rounds: int, chunk_sizes: list[int],
                 chunk_size: int) -> dict[str, Any]:
-    """Plain ``helpers.bulk`` vs the index stage (validation + ``bulk_index``, external versions,
-    per-item outcomes) on the same documents, each into a fresh scratch index; then the stage at
-    other chunk sizes."""
+    """Plain ``helpers.bulk`` (a default client) vs the index stage (envelope check + ``bulk_index``
+    with the index worker's client, external versions, per-item outcomes) on the same documents,
+    each into a fresh scratch index; then the stage at other chunk sizes."""
     from elasticsearch import helpers
 
-    from workers.store.elastic import bulk_index
+    from workers.config import get_settings
+    from workers.store.elastic import bulk_index, make_client
 
-    client = es()
+    client = es()  # a plain client, for the plain loop
+    stage_client = make_client(get_settings())  # the index worker's
     messages = index_messages(docs)
     es_pid = read_pid("elasticsearch")
     res: dict[str, list[float]] = {"plain": [], "stage": []}
@@ -484,7 +488,7 @@ def bench_index(docs: list[tuple[str, dict[str, Any]]], rounds: int, chunk_sizes
                                       chunk_size=size, raise_on_error=False)
             bad = len(errors)
         else:
-            results = bulk_index(client, name, stage_items(messages), chunk_size=size)
+            results = bulk_index(stage_client, name, stage_items(messages), chunk_size=size)
             bad = sum(1 for x in results if x.outcome != "indexed")
         dt = time.perf_counter() - t0
         if record_cpu:

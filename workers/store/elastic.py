@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from elasticsearch import ApiError, Elasticsearch, helpers
+from elasticsearch.serializer import OrjsonSerializer
 
 from workers.config import Settings
 from workers.models import Document
@@ -29,7 +30,8 @@ def make_client(settings: Settings) -> Elasticsearch:
         kwargs["basic_auth"] = (settings.es_username, settings.es_password.get_secret_value())
     if settings.es_ca_certs:
         kwargs["ca_certs"] = settings.es_ca_certs
-    return Elasticsearch(settings.es_url, **kwargs)
+    # orjson writes bulk bodies and reads their responses several times faster than the stdlib.
+    return Elasticsearch(settings.es_url, serializer=OrjsonSerializer(), **kwargs)
 
 
 def load_template(alias: str) -> dict[str, Any]:
