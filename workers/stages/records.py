@@ -20,6 +20,12 @@ def parse_time(value: object) -> datetime | None:
     if not value:
         return None
     try:
+        parsed = datetime.fromisoformat(str(value))  # most inputs (WARC-Date, JSON), and fast
+    except ValueError:
+        parsed = None
+    if parsed is not None:
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    try:
         parsed = dateparser.isoparse(str(value))
     except (ValueError, OverflowError):
         try:
