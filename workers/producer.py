@@ -8,6 +8,9 @@ arrive) and at the end of the input. The producer waits while the parse queue ho
 ``GLEANER_MAX_QUEUED_BUNDLES`` messages (backpressure). Each stage publishes the next one itself
 (``workers/tasks.py``).
 
+The main thread only reads; pages are packed (zstd, base64) on two threads and published, in
+input order, on a third (``_Sender``), so reading goes on while a bundle travels to Redis.
+
 If Redis becomes unreachable while submitting, the producer waits for it
 (``GLEANER_BROKER_WAIT_S``); if it does not come back the producer stops and reports exactly which
 pages it did not submit (``SubmitSummary.not_submitted``, or ``SubmitIncomplete`` with
@@ -98,6 +101,7 @@ def bundle_signature(messages: list[dict]):
         app.signature("gleaner.enrich"),
         app.signature("gleaner.index"),
     )
+
 
 def _packed(page: RawPage, batch_id: str, seq: int, max_bytes: int) -> dict:
     return pack_page(page, batch_id=batch_id, seq=seq, max_bytes=max_bytes).model_dump(mode="json", exclude_none=True)
