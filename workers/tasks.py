@@ -48,7 +48,7 @@ from redis.exceptions import RedisError
 from workers.celery_app import app, broker_retry_policy
 from workers.config import get_settings
 from workers.messages import unpack_page
-from workers.models import IndexEnvelope, IndexMessage, PageMessage, ParsedPage, Stage
+from workers.models import IndexEnvelope, IndexMessage, PageMessage, ParsedPage, RawPage, Stage
 from workers.runtime import (
     failure_store, index_batcher, ner_entities, ner_model, progress_store, redis_client,
 )
@@ -148,13 +148,18 @@ def with_redis(fn: Callable[[], T], *, what: str, wait_s: float | None = None) -
             delay = min(delay * 2, 5.0)
 
 
+def _page_of(message: PageMessage) -> RawPage:
+    """The raw page of a parse message, taken out of its input record if it is still in one."""
+    max_bytes = get_settings().max_page_bytes
+    return open_record(unpack_page(message, max_bytes=max_bytes), max_bytes=max_bytes)
+
+
 def _record_fields(message: dict[str, Any]) -> dict[str, Any]:
     """URL and collection of a parse message whose page is still inside its input record (a JSON
     line), for a page that never got through the parse stage (poison page, time limit); {} if the
     record cannot be read."""
-    max_bytes = get_settings().max_page_bytes
     try:
-        page = open_record(unpack_page(PageMessage.model_validate(message), max_bytes=max_bytes), max_bytes=max_bytes)
+        page = _page_of(PageMessage.model_validate(message))
     except Exception:  # noqa: BLE001 - only a better failure record is at stake
         return {}
     return {"url": page.url, "collection": page.collection}
@@ -393,7 +398,7 @@ def parse_bundle(messages: list[Any]) -> BundleOutcome:
 
     def one(message: Any) -> Message:
         msg = PageMessage.model_validate(message)
-        page = open_record(unpack_page(msg, max_bytes=settings.max_page_bytes), max_bytes=settings.max_page_bytes)
+        page = _page_of(msg)
         if msg.record:  # the URL and collection were in the record: a later failure is recorded with them
             message.update(url=page.url, collection=page.collection)
         parsed = parse_page(page, batch_id=msg.batch_id, limits=limits)

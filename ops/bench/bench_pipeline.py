@@ -609,6 +609,12 @@ def wait_for_aof_rewrite(client, max_s: float = 120.0) -> None:
         time.sleep(0.5)
 
 
+def besides(run: dict[str, Any]) -> str:
+    """What else used the machine during a producer run."""
+    return (f"during the run: {run['aof_rewrites']} AOF rewrites of Redis, {run['other_cpu']:.1f}s CPU of other "
+            f"processes, {run['steal']:.1f}s stolen")
+
+
 def run_producer(path: Path, db: int) -> dict[str, Any]:
     import redis
 
@@ -1001,9 +1007,8 @@ def main() -> int:
                     log(f"  producer ({label}, {pr['size_mb']:.0f} MB): {pr['pages']} pages, {pr['queued']} messages "
                         f"queued; {pr['pages'] / pr['submit_s'] if pr['submit_s'] else 0:.0f} pages/s submitting "
                         f"({pr['submit_s']}s), {pr['pps']:.0f} pages/s wall incl. start-up; peak RSS "
-                        f"{pr['peak_rss_mb']:.0f} MB; CPU {pr['cpu']:.1f}s producer, {pr['redis_cpu']:.1f}s Redis "
-                        f"({pr['aof_rewrites']} AOF rewrites during the run), {pr['other_cpu']:.1f}s other processes, "
-                        f"{pr['steal']:.1f}s stolen; "
+                        f"{pr['peak_rss_mb']:.0f} MB; CPU {pr['cpu']:.1f}s producer, {pr['redis_cpu']:.1f}s Redis; "
+                        f"{besides(pr)}; "
                         f"Redis memory {pr['redis_bytes_per_page'] * max(pr['queued'], 1) / max(pr['pages'], 1) / 1024:.0f}"
                         f" kB per queued page" + (f"; {pr['tail']}" if pr["tail"] else ""))
                 corpus_p.unlink()
@@ -1023,8 +1028,7 @@ def main() -> int:
                         pick = series[:: max(1, len(series) // 10)]
                         log(f"  producer (WARC {w['size_mb']:.0f} MB, {warcs[kind]} records): {w['pages']} pages in "
                             f"{w['submit_s']}s = {w['pages'] / w['submit_s'] if w['submit_s'] else 0:.0f} pages/s "
-                            f"({w['aof_rewrites']} AOF rewrites of Redis during the run, {w['other_cpu']:.1f}s CPU of other "
-                            f"processes, {w['steal']:.1f}s stolen); "
+                            f"({besides(w)}); "
                             f"peak RSS {w['peak_rss_mb']:.0f} MB; RSS MB over time: "
                             + " ".join(f"{x:.0f}" for x in pick))
             for path in tmp.glob(f"r{run}*.jsonl"):

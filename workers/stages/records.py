@@ -19,19 +19,15 @@ def parse_time(value: object) -> datetime | None:
     """A timestamp as written in an input (ISO 8601 or a looser date); naive ones are UTC."""
     if not value:
         return None
-    try:
-        parsed = datetime.fromisoformat(str(value))  # most inputs (WARC-Date, JSON), and fast
-    except ValueError:
-        parsed = None
-    if parsed is not None:
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    try:
-        parsed = dateparser.isoparse(str(value))
-    except (ValueError, OverflowError):
+    # The standard library reads most inputs (WARC-Date, ISO 8601 in JSON) and is the fastest.
+    for parse in (datetime.fromisoformat, dateparser.isoparse, dateparser.parse):
         try:
-            parsed = dateparser.parse(str(value))
+            parsed = parse(str(value))
+            break
         except (ValueError, OverflowError):
-            return None
+            continue
+    else:
+        return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
