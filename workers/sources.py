@@ -202,9 +202,14 @@ def read_archive(fh: BinaryIO, path: str, max_bytes: int, collection: str | None
         # Blocks of 256 kB instead of warcio's 16 kB: a page is read in one or two Python-level steps.
         for position, record in enumerate(ArchiveIterator(checked or fh, arc2warc=True, block_size=_WARC_BLOCK)):
             source = f"{path}#{position}"
+            url = record.rec_headers.get_header("WARC-Target-URI")
+            if not (record.rec_headers.get_header("Content-Length") or "").strip().isdigit():
+                # Every record states its length; warcio hands on a record cut inside its headers
+                # as one without it (or with an empty one), whatever its type.
+                yield Skipped(source, "archive is truncated inside this record", url=url)
+                return
             if record.rec_type not in ("response", "conversion", "resource"):
                 continue
-            url = record.rec_headers.get_header("WARC-Target-URI")
             fetched_at = parse_time(record.rec_headers.get_header("WARC-Date"))
             # Read first: a record cut short by the end of the archive (even inside its HTTP
             # headers) is a truncated page, whatever its headers seem to say.
