@@ -54,9 +54,9 @@ bench-extract: install
 	$(BIN)/python ops/bench/bench_extract.py
 
 ## Throughput: in-process vs queued pipeline, index stage vs plain bulk, producer, worker RSS.
-## Talks to the stack in GLEANER_REDIS_URL / GLEANER_ES_URL (default: the local stack).
+## On a fresh stack of its own (ports 6393/9213), stopped at the end; `--stack current` for yours.
 BENCH_ARGS ?= --runs 3
-bench: up
+bench: install
 	$(BIN)/python ops/bench/bench_pipeline.py $(BENCH_ARGS)
 
 ## Entities: precision/recall on both dev sets vs plain spaCy.

@@ -2,13 +2,13 @@
 """Throughput benchmark (issue 5): in-process vs the queued pipeline, index stage vs plain bulk,
 the producer, worker memory, and the CPU cost of each stage per page.
 
-It talks to the stack in ``GLEANER_REDIS_URL`` / ``GLEANER_ES_URL`` (default: the local stack) and
-assumes its workers run from this checkout; pid files are read from ``$GLEANER_STACK_DIR/pids``
-(default ``.stack/pids``). For a private stack::
-
-    GLEANER_STACK_DIR=/tmp/gl-bench GLEANER_REDIS_PORT=6394 GLEANER_ES_PORT=9214 ops/stack.sh up
-    GLEANER_STACK_DIR=/tmp/gl-bench GLEANER_REDIS_URL=redis://127.0.0.1:6394/0 \\
-      GLEANER_ES_URL=http://127.0.0.1:9214 .venv/bin/python ops/bench/bench_pipeline.py
+By default (``--stack private``) it starts a stack of its own with ``ops/stack.sh`` in a temporary
+directory, on ports ``--redis-port`` / ``--es-port`` (6393 / 9213), and stops and removes it at
+the end: every invocation starts from an empty index and an empty Redis AOF, so invocations are
+comparable (a shared index grows with every bench, and Elasticsearch's merges with it). The
+workers run this checkout with the ``GLEANER_*`` settings of the environment.
+``--stack current`` uses the stack in ``GLEANER_REDIS_URL`` / ``GLEANER_ES_URL`` instead (pid files
+from ``$GLEANER_STACK_DIR/pids``, default ``.stack/pids``).
 
 Corpus: the 73 dev HTML pages (``../shared/bench/extraction-dev/html``) repeated with distinct URLs
 ``https://bench.gleaner.local/<id>?copy=N&run=<tag>`` as JSON Lines in a temp dir (``--pages``).
@@ -54,12 +54,15 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -352,6 +355,68 @@ class Monitor:
         self._thread.join()
         self._take()
         return {n: m.used() for n, m in self.meters.items()}
+
+
+# ----------------------------------------------------------------------------- the bench's own stack
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def stacks_running(directory: Path) -> list[str]:
+    """Processes of the stack in ``directory`` that are alive (from its pid files)."""
+    alive = []
+    for pid_file in sorted((directory / "pids").glob("*")):
+        try:
+            pid = int(pid_file.read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if Path(f"/proc/{pid}").exists():
+            alive.append(f"{pid_file.name}={pid}")
+    return alive
+
+
+@contextmanager
+def private_stack(redis_port: int, es_port: int, keep: bool) -> Iterator[Path]:
+    """A fresh stack (Redis, Elasticsearch, the three worker pools) in a temporary directory;
+    ``os.environ`` points this process and the commands it runs at it until the end."""
+    for port in (redis_port, es_port):
+        if port_in_use(port):
+            raise SystemExit(f"port {port} is in use: the bench's private stack needs it "
+                             "(--redis-port / --es-port, or --stack current)")
+    directory = Path(tempfile.mkdtemp(prefix="gleaner-bench-stack-"))
+    os.environ.update({
+        "GLEANER_STACK_DIR": str(directory),
+        "GLEANER_REDIS_PORT": str(redis_port),
+        "GLEANER_ES_PORT": str(es_port),
+        "GLEANER_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "GLEANER_ES_URL": f"http://127.0.0.1:{es_port}",
+    })
+    stack_sh = str(REPO / "ops" / "stack.sh")
+    try:
+        log(f"starting the bench's own stack in {directory} (Redis {redis_port}, Elasticsearch {es_port})")
+        subprocess.run([stack_sh, "up"], check=True, stdout=subprocess.DEVNULL)
+        wait_workers_ready(directory / "logs")
+        yield directory
+    finally:
+        subprocess.run([stack_sh, "down"], check=False, stdout=subprocess.DEVNULL)
+        if keep:
+            log(f"the bench's stack (stopped) is kept in {directory}")
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def wait_workers_ready(logs: Path, timeout: float = 180.0) -> None:
+    """Until each worker pool has logged that it is ready (Celery's ``ready.`` line)."""
+    deadline = time.monotonic() + timeout
+    for stage in ("parse", "enrich", "index"):
+        path = logs / f"worker-{stage}.log"
+        while not (path.exists() and " ready." in path.read_text(errors="replace")):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"worker-{stage} did not become ready; see {path}")
+            time.sleep(0.5)
 
 
 # ----------------------------------------------------------------------------- modes
@@ -878,10 +943,23 @@ def main() -> int:
     ap.add_argument("--sample-s", type=float, default=2.0, help="worker RSS/CPU sampling interval")
     ap.add_argument("--timeout", type=float, default=3600, help="give up waiting for the index worker after this")
     ap.add_argument("--keep", type=Path, help="keep the corpora and outputs in this folder")
+    ap.add_argument("--stack", choices=("private", "current"), default="private",
+                    help="private (default): a fresh stack of the bench's own, stopped at the end; "
+                         "current: the stack in GLEANER_REDIS_URL / GLEANER_ES_URL")
+    ap.add_argument("--redis-port", type=int, default=6393, help="Redis port of the private stack")
+    ap.add_argument("--es-port", type=int, default=9213, help="Elasticsearch port of the private stack")
     for skip in ("inprocess", "pipeline", "index", "index-worker", "producer", "stages", "memory"):
         ap.add_argument(f"--skip-{skip}", action="store_true")
     args = ap.parse_args()
+    default_stack = stacks_running(REPO / ".stack") if args.stack == "private" else []
+    if default_stack:
+        log("note: the default stack is running (" + " ".join(default_stack) + "); its idle processes share the "
+            "cores with the bench (`make down` to stop it)")
+    with private_stack(args.redis_port, args.es_port, keep=bool(args.keep)) if args.stack == "private" else nullcontext():
+        return bench(args)
 
+
+def bench(args: argparse.Namespace) -> int:
     from workers.config import get_settings
 
     alias = get_settings().index_alias
