@@ -26,6 +26,16 @@ def test_local_stack_binds_loopback_only() -> None:
     assert defaults["es_url"].default.startswith("http://127.0.0.1:")
 
 
+def test_compose_and_local_stack_run_redis_alike() -> None:
+    """Durability and AOF sizing: the same flags for users (compose) and here (ops/stack.sh)."""
+    flags = ("--appendonly yes", "--appendfsync everysec", "--maxmemory-policy noeviction",
+             "--auto-aof-rewrite-min-size 1gb")
+    compose = (ROOT / "docker-compose.yml").read_text()
+    stack = (ROOT / "ops" / "stack.sh").read_text()
+    for flag in flags:
+        assert flag in compose and flag in stack, flag
+
+
 def test_at_least_once_settings() -> None:
     from workers.broker_transport import GleanerRedisTransport
     from workers.celery_app import app
