@@ -96,9 +96,10 @@ def es_url() -> str:
 # ----------------------------------------------------------------------------- /proc
 
 
-def read_pid(name: str) -> int | None:
+def read_pid(name: str, directory: Path | None = None) -> int | None:
+    """The live process of ``name`` in the stack in ``directory`` (default: the bench's)."""
     try:
-        pid = int((stack_dir() / "pids" / name).read_text().strip())
+        pid = int(((directory or stack_dir()) / "pids" / name).read_text().strip())
     except (OSError, ValueError):
         return None
     return pid if Path(f"/proc/{pid}").exists() else None
@@ -367,15 +368,8 @@ def port_in_use(port: int) -> bool:
 
 def stacks_running(directory: Path) -> list[str]:
     """Processes of the stack in ``directory`` that are alive (from its pid files)."""
-    alive = []
-    for pid_file in sorted((directory / "pids").glob("*")):
-        try:
-            pid = int(pid_file.read_text().strip())
-        except (OSError, ValueError):
-            continue
-        if Path(f"/proc/{pid}").exists():
-            alive.append(f"{pid_file.name}={pid}")
-    return alive
+    pids = {f.name: read_pid(f.name, directory) for f in sorted((directory / "pids").glob("*"))}
+    return [f"{name}={pid}" for name, pid in pids.items() if pid]
 
 
 @contextmanager
