@@ -27,9 +27,9 @@ def test_local_stack_binds_loopback_only() -> None:
 
 
 def test_compose_and_local_stack_run_redis_alike() -> None:
-    """Durability and AOF sizing: the same flags for users (compose) and here (ops/stack.sh)."""
+    """Durability, AOF sizing and rewrite cost: the same flags for users (compose) and here (ops/stack.sh)."""
     flags = ("--appendonly yes", "--appendfsync everysec", "--maxmemory-policy noeviction",
-             "--auto-aof-rewrite-min-size 1gb")
+             "--auto-aof-rewrite-min-size 1gb", "--rdbcompression no")
     compose = (ROOT / "docker-compose.yml").read_text()
     stack = (ROOT / "ops" / "stack.sh").read_text()
     for flag in flags:
