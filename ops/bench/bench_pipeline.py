@@ -34,7 +34,12 @@ Per run:
     ``gleaner submit`` (no --wait) into Redis database ``--producer-db`` of the same Redis, which no
     worker consumes (flushed afterwards): pages/s and peak RSS, for ``--producer-pages`` HTML files,
     the same pages as JSONL, and generated WARCs of ``--warc-mb`` MB and of a tenth of that (peak
-    RSS small vs big archive shows streaming).
+    RSS small vs big archive shows streaming). The inputs are written once, before the first run.
+    Each run starts with one warm-up submission of the HTML files, printed but not counted: on
+    this VM, memory the guest has not used for a few seconds is handed back to the host, and
+    touching it again costs a page fault in the host, so the first submission after other work
+    pays up to a second of kernel CPU in Redis for the fresh pages its AOF is written into
+    (``ops/COST.md``).
 
 Once (``--skip-stages`` to skip): CPU seconds per page of parse, enrich (NER), assemble, message
 (de)serialization and index (client side, and the Elasticsearch node's CPU) in this process with
@@ -124,13 +129,23 @@ def tree(pid: int) -> list[int]:
     return out
 
 
-def cpu_s(pid: int) -> float | None:
-    """utime + stime of a process (all its threads), seconds."""
+def _stat_fields(pid: int) -> list[str] | None:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / CLK
+
+
+def cpu_s(pid: int) -> float | None:
+    """utime + stime of a process (all its threads), seconds."""
+    fields = _stat_fields(pid)
+    return None if fields is None else (int(fields[11]) + int(fields[12])) / CLK
+
+
+def sys_cpu_s(pid: int | None) -> float:
+    """stime of a process (all its threads): the kernel's share of its CPU, seconds."""
+    fields = _stat_fields(pid) if pid else None
+    return 0.0 if fields is None else int(fields[12]) / CLK
 
 
 def _status_mb(pid: int, field: str) -> float | None:
@@ -689,6 +704,7 @@ def run_producer(path: Path, db: int) -> dict[str, Any]:
     rewrites0 = int(client.info("persistence").get("aof_rewrites", 0))
     mem0 = int(client.info("memory")["used_memory"])
     redis_meter = CpuMeter(read_pid("redis"))
+    redis_sys0 = sys_cpu_s(read_pid("redis"))
     busy0, steal0 = machine_cpu_s()
     t0 = time.monotonic()
     proc = run_timed([GLEANER, "submit", str(path), "--plain"], env=env, stdout=subprocess.PIPE,
@@ -701,6 +717,7 @@ def run_producer(path: Path, db: int) -> dict[str, Any]:
     wall = time.monotonic() - t0
     busy1, steal1 = machine_cpu_s()
     redis_cpu = redis_meter.used()
+    redis_sys = sys_cpu_s(read_pid("redis")) - redis_sys0
     reader.join()
     text = out[0].decode(errors="replace") if out else ""
     m = re.search(r"submitted ([\d,]+) pages \(([^)]*)\) in ([\d.]+)s", text)
@@ -711,9 +728,64 @@ def run_producer(path: Path, db: int) -> dict[str, Any]:
     rewrites = int(client.info("persistence").get("aof_rewrites", 0)) - rewrites0
     client.flushdb()
     return {"wall": wall, "aof_rewrites": rewrites, "code": code, "pages": pages, "queued": queued, "cpu": cpu, "peak_rss_mb": peaks[0],
-            "submit_s": inner, "redis_cpu": redis_cpu, "rss_series": rss_series,
+            "submit_s": inner, "redis_cpu": redis_cpu, "redis_sys": redis_sys, "rss_series": rss_series,
+            "pps": pages / wall,
             "other_cpu": max(0.0, busy1 - busy0 - cpu - redis_cpu), "steal": steal1 - steal0,
             "size_mb": (sum(f.stat().st_size for f in path.iterdir()) if path.is_dir() else path.stat().st_size) / 1e6, "redis_bytes_per_page": mem / max(queued, 1), "tail": text.strip().splitlines()[-1:] if not m else None}
+
+
+@dataclass
+class ProducerInputs:
+    """The producer's inputs, written once and submitted by every run."""
+
+    files: Path  # a folder of HTML files
+    jsonl: Path
+    warcs: list[tuple[Path, int]]  # (archive, records): a small one (memory reference) and a big one
+
+
+def write_producer_inputs(pages: list[tuple[str, str]], n: int, warc_mb: int, tmp: Path) -> ProducerInputs:
+    jsonl, files = tmp / "producer.jsonl", tmp / "producer-files"
+    write_corpus(jsonl, pages, n, tag="p", collection=None)
+    write_folder(files, pages, n)
+    warcs = []
+    if warc_mb:
+        for name, mb in (("small", max(1, min(20, warc_mb // 10))), ("big", warc_mb)):
+            path = tmp / f"{name}.warc"
+            warcs.append((path, write_warc(path, pages, mb)))
+    return ProducerInputs(files=files, jsonl=jsonl, warcs=warcs)
+
+
+def producer_line(label: str, run: dict[str, Any]) -> str:
+    rate = run["pages"] / run["submit_s"] if run["submit_s"] else 0.0
+    return (f"  producer ({label}, {run['size_mb']:.0f} MB): {run['pages']} pages in {run['submit_s']}s = {rate:.0f} "
+            f"pages/s ({run['pps']:.0f} wall incl. start-up), {run['queued']} messages queued; peak RSS "
+            f"{run['peak_rss_mb']:.0f} MB; CPU {run['cpu']:.1f}s producer, Redis {run['redis_cpu']:.1f}s "
+            f"({run['redis_sys']:.1f}s of it in the kernel); {besides(run)}; Redis memory "
+            f"{run['redis_bytes_per_page'] * max(run['queued'], 1) / max(run['pages'], 1) / 1024:.0f} kB per queued page"
+            + (f"; {run['tail']}" if run["tail"] else ""))
+
+
+def producer_round(inputs: ProducerInputs, db: int, results: dict[str, list[Any]]) -> None:
+    """One warm-up submission (not counted), then each input once."""
+    settle()
+    warm = run_producer(inputs.files, db)
+    results["warm_up"].append(warm)
+    log(producer_line("warm-up, HTML files, not counted", warm))
+    runs: list[tuple[str, Path, int | None]] = [("HTML files", inputs.files, None), ("JSONL", inputs.jsonl, None)]
+    runs += [(f"WARC {path.stat().st_size / 1e6:.0f} MB", path, records) for path, records in inputs.warcs]
+    for label, path, records in runs:
+        settle()
+        pr = run_producer(path, db)
+        pr["label"] = label
+        results["producer"].append(pr)
+        if records is not None:
+            pr["records"] = records
+            results["warc"].append(pr)
+        line = producer_line(label if records is None else f"WARC, {records} records", pr)
+        if records is not None:
+            series = pr["rss_series"]
+            line += "; RSS MB over time: " + " ".join(f"{x:.0f}" for x in series[:: max(1, len(series) // 10)])
+        log(line)
 
 
 # ----------------------------------------------------------------------------- enrich worker memory
@@ -967,9 +1039,10 @@ def bench(args: argparse.Namespace) -> int:
     log("pids: " + "  ".join(f"{n}={p}" for n, p in workers.items()))
     client = es()
 
-    results: dict[str, list[Any]] = {k: [] for k in ("a", "b", "index", "index_worker", "producer", "warc", "memory")}
+    results: dict[str, list[Any]] = {k: [] for k in ("a", "b", "index", "index_worker", "producer", "warc", "memory",
+                                                     "warm_up")}
     settings = get_settings()
-    warcs: dict[str, int] = {}  # generated WARC -> records
+    inputs: ProducerInputs | None = None  # written for the first run, reused by the others
     log(f"settings: bundle {settings.bundle_pages} pages, bulk {settings.index_batch_size} docs / "
         f"{settings.index_flush_s}s, nlp.pipe batch {settings.ner_batch_size}")
     try:
@@ -1066,43 +1139,8 @@ def bench(args: argparse.Namespace) -> int:
                     f"{iw['es_cpu'] / len(docs) * 1000:.1f} ms/doc ES"
                     + (f"; vs plain bulk {iw['pages_per_s'] / plain:.2f}" if plain else ""))
             if not args.skip_producer:
-                corpus_p = tmp / f"r{run}p.jsonl"
-                write_corpus(corpus_p, pages, args.producer_pages, tag=f"r{run}p", collection=None)
-                folder_p = tmp / f"r{run}p-files"
-                write_folder(folder_p, pages, args.producer_pages)
-                for label, path in (("HTML files", folder_p), ("JSONL", corpus_p)):
-                    settle()
-                    pr = run_producer(path, args.producer_db)
-                    pr["label"] = label
-                    results["producer"].append(pr)
-                    pr["pps"] = pr["pages"] / pr["wall"]
-                    log(f"  producer ({label}, {pr['size_mb']:.0f} MB): {pr['pages']} pages, {pr['queued']} messages "
-                        f"queued; {pr['pages'] / pr['submit_s'] if pr['submit_s'] else 0:.0f} pages/s submitting "
-                        f"({pr['submit_s']}s), {pr['pps']:.0f} pages/s wall incl. start-up; peak RSS "
-                        f"{pr['peak_rss_mb']:.0f} MB; CPU {pr['cpu']:.1f}s producer, {pr['redis_cpu']:.1f}s Redis; "
-                        f"{besides(pr)}; "
-                        f"Redis memory {pr['redis_bytes_per_page'] * max(pr['queued'], 1) / max(pr['pages'], 1) / 1024:.0f}"
-                        f" kB per queued page" + (f"; {pr['tail']}" if pr["tail"] else ""))
-                corpus_p.unlink()
-                shutil.rmtree(folder_p)
-                if args.warc_mb:
-                    small, big = tmp / "small.warc", tmp / "big.warc"
-                    if run == 1:
-                        warcs["small"] = write_warc(small, pages, max(1, min(20, args.warc_mb // 10)))
-                        warcs["big"] = write_warc(big, pages, args.warc_mb)
-                    for kind, path in (("small", small), ("big", big)):
-                        settle()
-                        w = run_producer(path, args.producer_db)
-                        w["label"], w["records"] = f"WARC {w['size_mb']:.0f} MB", warcs[kind]
-                        results["warc"].append(w)
-                        results["producer"].append(w)
-                        series = w["rss_series"]
-                        pick = series[:: max(1, len(series) // 10)]
-                        log(f"  producer (WARC {w['size_mb']:.0f} MB, {warcs[kind]} records): {w['pages']} pages in "
-                            f"{w['submit_s']}s = {w['pages'] / w['submit_s'] if w['submit_s'] else 0:.0f} pages/s "
-                            f"({besides(w)}); "
-                            f"peak RSS {w['peak_rss_mb']:.0f} MB; RSS MB over time: "
-                            + " ".join(f"{x:.0f}" for x in pick))
+                inputs = inputs or write_producer_inputs(pages, args.producer_pages, args.warc_mb, tmp)
+                producer_round(inputs, args.producer_db, results)
             for path in tmp.glob(f"r{run}*.jsonl"):
                 path.unlink()
         if args.memory_pages and not args.skip_memory:
@@ -1148,6 +1186,11 @@ def bench(args: argparse.Namespace) -> int:
         log(f"  producer pages/s, {label}: {span(rates, '{:.0f}')}   goal >= 2000"
             + (f"   ({len(runs) - len(quiet)} of {len(runs)} runs with a Redis AOF rewrite; the others: "
                f"{span(quiet, '{:.0f}')})" if len(quiet) < len(runs) else ""))
+    if results["warm_up"]:
+        warm = [p for p in results["warm_up"] if p["submit_s"]]
+        log(f"  producer warm-up (HTML files, not counted): {span([p['pages'] / p['submit_s'] for p in warm], '{:.0f}')}"
+            f" pages/s, Redis kernel CPU {span([p['redis_sys'] for p in warm])}s; counted runs: Redis kernel CPU "
+            f"{span([p['redis_sys'] for p in results['producer']])}s")
     if results["warc"]:
         peaks: dict[str, list[float]] = {}
         for w in results["warc"]:
