@@ -389,3 +389,24 @@ def test_real_pages_body_matches_gold(pid, url, gold):
     ex = clean_html(html, url)
     assert _f1(gold, ex.body) >= 0.9
     assert ex.title
+
+
+def test_a_tag_with_100k_attributes_loses_them_and_keeps_its_text():
+    from workers.stages.clean_html import MAX_TAG_ATTRIBUTE_CHARS, strip_overlong_tags
+
+    attributes = " ".join(f'a{i}="{i}"' for i in range(100_000))
+    page = article_page().replace("<article>", f"<article {attributes}>", 1)
+    assert len(attributes) > MAX_TAG_ATTRIBUTE_CHARS and f"<article {attributes}>" in page
+    stripped = strip_overlong_tags(page)
+    assert "<article>" in stripped and "a99999" not in stripped
+    assert strip_overlong_tags(page.encode()) == stripped.encode()
+    result = clean_html(page)  # libxml2 alone took minutes over the attributes
+    assert result.body == clean_html(article_page()).body
+
+
+def test_ordinary_tags_and_long_attribute_values_under_the_limit_are_kept():
+    from workers.stages.clean_html import strip_overlong_tags
+
+    data_uri = "data:image/png;base64," + "A" * 20_000
+    page = article_page(body_extra=f'<img src="{data_uri}" alt="x"><p class="a" data-x="1">More text here.</p>')
+    assert strip_overlong_tags(page) == page

@@ -133,13 +133,28 @@ def _load_trafilatura():
 # ----------------------------------------------------------------------------- parsing
 
 
+# libxml2 checks every attribute of a tag against the tag's other attributes: a tag carrying 100,000
+# of them (1.4 MB) took minutes to parse. A tag whose attributes run past this many characters keeps
+# its name and loses its attributes (none of which is text).
+MAX_TAG_ATTRIBUTE_CHARS = 32 * 1024
+_OVERLONG_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9:_-]{0,63})\s[^<>]{%d,}>" % MAX_TAG_ATTRIBUTE_CHARS)
+_OVERLONG_TAG_BYTES = re.compile(_OVERLONG_TAG.pattern.encode())
+
+
+def strip_overlong_tags(html: str | bytes) -> str | bytes:
+    """``html`` with the attributes of tags longer than ``MAX_TAG_ATTRIBUTE_CHARS`` removed."""
+    if isinstance(html, bytes):
+        return _OVERLONG_TAG_BYTES.sub(rb"<\1>", html)
+    return _OVERLONG_TAG.sub(r"<\1>", html)
+
+
 def parse_html(html: str | bytes):
     """An lxml.html tree of the page, or None if it is not HTML at all."""
     if not html:
         return None
     traf = _load_trafilatura()
     try:
-        return traf.utils.load_html(html)
+        return traf.utils.load_html(strip_overlong_tags(html))
     except Exception as err:  # noqa: BLE001 - malformed input must not crash the stage
         LOGGER.debug("parse failed: %s", err)
         return None
