@@ -34,15 +34,15 @@ class Settings(BaseSettings):
     min_body_words: int = Field(20, description="A cleaned body shorter than this is a failure (no article).")
 
     bundle_pages: int = Field(
-        16, ge=1, description="Pages per queue message (a bundle): the producer groups up to this many pages, "
+        32, ge=1, description="Pages per queue message (a bundle): the producer groups up to this many pages, "
         "and each stage handles a bundle in one task. 1 sends every page on its own.")
     bundle_bytes: int = Field(
         4 * 1024 * 1024, description="A bundle is sent once its compressed pages reach this many bytes.")
     bundle_wait_s: float = Field(
         1.0, description="A bundle is sent when its oldest page has waited this long for more pages to arrive.")
     max_queued_bundles: int = Field(
-        2000, ge=0, description="The producer waits while the parse queue holds more messages than this (about "
-        "2,000 x 16 pages x 47 kB = 1.5 GB of Redis for news pages), so a big submission cannot fill Redis; 0: no limit.")
+        1000, ge=0, description="The producer waits while the parse queue holds more messages than this (about "
+        "1,000 x 32 pages x 47 kB = 1.5 GB of Redis for news pages), so a big submission cannot fill Redis; 0: no limit.")
     task_soft_time_limit_s: int = Field(60, description="Soft time limit of one task (one bundle) of a stage.")
     task_hard_time_limit_s: int = Field(
         90, description="Hard time limit of one task; the worker child is replaced and the bundle comes back, "

@@ -12,6 +12,7 @@ import pytest
 
 from tests.faults.conftest import ROOT, Stack, pid_alive, wait_until
 from tests.faults.pages import url_of, write_jsonl
+from workers.config import Settings
 
 pytestmark = pytest.mark.faults
 
@@ -101,7 +102,7 @@ def test_producer_reports_what_it_could_not_submit(stack: Stack, tmp_path) -> No
     stack.figures("producer, redis down for good", pages=n, submitted=submitted, reported_not_submitted=len(not_submitted),
                   lost=len(expected - urls), duplicated=0, failed=0, extra_in_flight=len(extra),
                   producer_gave_up_s=round(gave_up_s, 1), recover_s=round(time.monotonic() - recovered_from, 1))
-    bundle = int(stack.env.get("GLEANER_BUNDLE_PAGES", "16"))
+    bundle = int(stack.env.get("GLEANER_BUNDLE_PAGES", Settings.model_fields["bundle_pages"].default))
     assert extra <= {url_of(i, tag) for i in range(submitted, submitted + bundle)}, extra
 
 
