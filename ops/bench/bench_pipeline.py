@@ -39,7 +39,10 @@ Per run:
     this VM, memory the guest has not used for a few seconds is handed back to the host, and
     touching it again costs a page fault in the host, so the first submission after other work
     pays up to a second of kernel CPU in Redis for the fresh pages its AOF is written into
-    (``ops/COST.md``).
+    (``ops/COST.md``). Every run starts from a compact AOF (``BGREWRITEAOF`` of the flushed
+    database), so no counted run meets a rewrite by chance; a last run of the HTML files has one
+    started mid-run, and the summary spreads its cost over the 1 GB of AOF growth between two
+    rewrites.
 
 Once (``--skip-stages`` to skip): CPU seconds per page of parse, enrich (NER), assemble, message
 (de)serialization and index (client side, and the Elasticsearch node's CPU) in this process with
@@ -140,6 +143,12 @@ def cpu_s(pid: int) -> float | None:
     """utime + stime of a process (all its threads), seconds."""
     fields = _stat_fields(pid)
     return None if fields is None else (int(fields[11]) + int(fields[12])) / CLK
+
+
+def children_cpu_s(pid: int | None) -> float:
+    """cutime + cstime: CPU of the children a process has reaped (Redis's AOF rewrites), seconds."""
+    fields = _stat_fields(pid) if pid else None
+    return 0.0 if fields is None else (int(fields[13]) + int(fields[14])) / CLK
 
 
 def sys_cpu_s(pid: int | None) -> float:
@@ -689,7 +698,34 @@ def besides(run: dict[str, Any]) -> str:
             f"processes, {run['steal']:.1f}s stolen")
 
 
-def run_producer(path: Path, db: int) -> dict[str, Any]:
+def compact_aof(client) -> None:
+    """Rewrite Redis's AOF now (it holds next to nothing once the producer's database is flushed), so
+    that the next run starts from a compact AOF and its own growth does not reach Redis's rewrite
+    threshold (1 GB)."""
+    wait_for_aof_rewrite(client)
+    client.bgrewriteaof()
+    time.sleep(0.2)
+    wait_for_aof_rewrite(client)
+
+
+def rewrite_when_queued(client, messages: int, stop: threading.Event) -> threading.Thread:
+    """Start an AOF rewrite once the producer has queued ``messages`` messages (in the background)."""
+
+    def watch() -> None:
+        while not stop.is_set():
+            if int(client.llen("parse")) >= messages:
+                client.bgrewriteaof()
+                return
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def run_producer(path: Path, db: int, *, rewrite_at: int | None = None) -> dict[str, Any]:
+    """One ``gleaner submit`` of ``path`` into database ``db``, from a compact AOF; with
+    ``rewrite_at``, Redis rewrites its AOF once that many messages are queued."""
     import redis
 
     base = redis_url().rsplit("/", 1)[0] if re.search(r"/\d+$", redis_url()) else redis_url().rstrip("/")
@@ -700,12 +736,16 @@ def run_producer(path: Path, db: int) -> dict[str, Any]:
     env["GLEANER_REDIS_URL"] = url
     client = redis.Redis.from_url(url)
     client.flushdb()
-    wait_for_aof_rewrite(client)  # one left running by the previous measurement
+    compact_aof(client)
     rewrites0 = int(client.info("persistence").get("aof_rewrites", 0))
     mem0 = int(client.info("memory")["used_memory"])
     redis_meter = CpuMeter(read_pid("redis"))
     redis_sys0 = sys_cpu_s(read_pid("redis"))
+    rewrite_cpu0 = children_cpu_s(read_pid("redis"))
     busy0, steal0 = machine_cpu_s()
+    stop_watch = threading.Event()
+    if rewrite_at is not None:
+        rewrite_when_queued(client, rewrite_at, stop_watch)
     t0 = time.monotonic()
     proc = run_timed([GLEANER, "submit", str(path), "--plain"], env=env, stdout=subprocess.PIPE,
                      stderr=subprocess.STDOUT)
@@ -715,9 +755,12 @@ def run_producer(path: Path, db: int) -> dict[str, Any]:
     codes, cpu, peaks, rss_series = wait_sampling([proc], every=0.1)
     code = codes[0]
     wall = time.monotonic() - t0
+    stop_watch.set()
+    wait_for_aof_rewrite(client)  # a rewrite still running is part of this run's cost
     busy1, steal1 = machine_cpu_s()
     redis_cpu = redis_meter.used()
     redis_sys = sys_cpu_s(read_pid("redis")) - redis_sys0
+    rewrite_cpu = children_cpu_s(read_pid("redis")) - rewrite_cpu0
     reader.join()
     text = out[0].decode(errors="replace") if out else ""
     m = re.search(r"submitted ([\d,]+) pages \(([^)]*)\) in ([\d.]+)s", text)
@@ -728,7 +771,8 @@ def run_producer(path: Path, db: int) -> dict[str, Any]:
     rewrites = int(client.info("persistence").get("aof_rewrites", 0)) - rewrites0
     client.flushdb()
     return {"wall": wall, "aof_rewrites": rewrites, "code": code, "pages": pages, "queued": queued, "cpu": cpu, "peak_rss_mb": peaks[0],
-            "submit_s": inner, "redis_cpu": redis_cpu, "redis_sys": redis_sys, "rss_series": rss_series,
+            "submit_s": inner, "redis_cpu": redis_cpu, "redis_sys": redis_sys, "rewrite_cpu": rewrite_cpu,
+            "rss_series": rss_series,
             "pps": pages / wall,
             "other_cpu": max(0.0, busy1 - busy0 - cpu - redis_cpu), "steal": steal1 - steal0,
             "size_mb": (sum(f.stat().st_size for f in path.iterdir()) if path.is_dir() else path.stat().st_size) / 1e6, "redis_bytes_per_page": mem / max(queued, 1), "tail": text.strip().splitlines()[-1:] if not m else None}
@@ -760,13 +804,17 @@ def producer_line(label: str, run: dict[str, Any]) -> str:
     return (f"  producer ({label}, {run['size_mb']:.0f} MB): {run['pages']} pages in {run['submit_s']}s = {rate:.0f} "
             f"pages/s ({run['pps']:.0f} wall incl. start-up), {run['queued']} messages queued; peak RSS "
             f"{run['peak_rss_mb']:.0f} MB; CPU {run['cpu']:.1f}s producer, Redis {run['redis_cpu']:.1f}s "
-            f"({run['redis_sys']:.1f}s of it in the kernel); {besides(run)}; Redis memory "
+            f"({run['redis_sys']:.1f}s of it in the kernel) + {run['rewrite_cpu']:.1f}s in AOF rewrites; "
+            f"{besides(run)}; Redis memory "
             f"{run['redis_bytes_per_page'] * max(run['queued'], 1) / max(run['pages'], 1) / 1024:.0f} kB per queued page"
             + (f"; {run['tail']}" if run["tail"] else ""))
 
 
 def producer_round(inputs: ProducerInputs, db: int, results: dict[str, list[Any]]) -> None:
-    """One warm-up submission (not counted), then each input once."""
+    """One warm-up submission (not counted), each input once, then the HTML files again with an AOF
+    rewrite in the middle of the run. Each run starts from a compact AOF, so that whether Redis
+    rewrites it during a run does not depend on what ran before; what a rewrite costs is measured
+    by the last run and spread over the traffic between two rewrites in the summary."""
     settle()
     warm = run_producer(inputs.files, db)
     results["warm_up"].append(warm)
@@ -786,6 +834,19 @@ def producer_round(inputs: ProducerInputs, db: int, results: dict[str, list[Any]
             series = pr["rss_series"]
             line += "; RSS MB over time: " + " ".join(f"{x:.0f}" for x in series[:: max(1, len(series) // 10)])
         log(line)
+    settle()
+    half = max(1, (results["producer"][-len(runs)]["queued"] or 2) // 2)
+    rw = run_producer(inputs.files, db, rewrite_at=half)
+    results["rewrite"].append(rw)
+    log(producer_line(f"HTML files, AOF rewrite once {half} messages are queued", rw))
+
+
+def amortized_rate(clean_s: float, rewrite_s: float, pages: int, bytes_per_page: float,
+                   rewrite_every: float = 1024**3) -> float:
+    """Pages/s over the traffic between two AOF rewrites (Redis rewrites once the AOF has grown by
+    ``rewrite_every`` bytes): ``clean_s`` for ``pages`` pages without a rewrite, ``rewrite_s`` with one."""
+    per_rewrite = rewrite_every / bytes_per_page
+    return per_rewrite / (per_rewrite * clean_s / pages + max(0.0, rewrite_s - clean_s))
 
 
 # ----------------------------------------------------------------------------- enrich worker memory
@@ -1040,7 +1101,7 @@ def bench(args: argparse.Namespace) -> int:
     client = es()
 
     results: dict[str, list[Any]] = {k: [] for k in ("a", "b", "index", "index_worker", "producer", "warc", "memory",
-                                                     "warm_up")}
+                                                     "warm_up", "rewrite")}
     settings = get_settings()
     inputs: ProducerInputs | None = None  # written for the first run, reused by the others
     log(f"settings: bundle {settings.bundle_pages} pages, bulk {settings.index_batch_size} docs / "
@@ -1186,6 +1247,16 @@ def bench(args: argparse.Namespace) -> int:
         log(f"  producer pages/s, {label}: {span(rates, '{:.0f}')}   goal >= 2000"
             + (f"   ({len(runs) - len(quiet)} of {len(runs)} runs with a Redis AOF rewrite; the others: "
                f"{span(quiet, '{:.0f}')})" if len(quiet) < len(runs) else ""))
+    html = [p for p in results["producer"] if p["label"] == "HTML files" and p["submit_s"]]
+    rewrites = [p for p in results["rewrite"] if p["submit_s"]]
+    if html and rewrites:
+        clean_s = statistics.median(p["submit_s"] for p in html)
+        per_page = statistics.median(p["redis_bytes_per_page"] for p in html)
+        rates = [amortized_rate(clean_s, p["submit_s"], p["pages"], per_page) for p in rewrites]
+        log(f"  producer pages/s, HTML files with an AOF rewrite mid-run: "
+            f"{span([p['pages'] / p['submit_s'] for p in rewrites], '{:.0f}')}; rewrite CPU "
+            f"{span([p['rewrite_cpu'] for p in rewrites])}s; spread over the 1 GB between two rewrites: "
+            f"{span(rates, '{:.0f}')} pages/s   goal >= 2000")
     if results["warm_up"]:
         warm = [p for p in results["warm_up"] if p["submit_s"]]
         log(f"  producer warm-up (HTML files, not counted): {span([p['pages'] / p['submit_s'] for p in warm], '{:.0f}')}"
