@@ -1251,7 +1251,8 @@ def bench(args: argparse.Namespace) -> int:
     rewrites = [p for p in results["rewrite"] if p["submit_s"]]
     if html and rewrites:
         clean_s = statistics.median(p["submit_s"] for p in html)
-        per_page = statistics.median(p["redis_bytes_per_page"] for p in html)
+        # redis_bytes_per_page is per queued message (a bundle): back to pages.
+        per_page = statistics.median(p["redis_bytes_per_page"] * p["queued"] / p["pages"] for p in html)
         rates = [amortized_rate(clean_s, p["submit_s"], p["pages"], per_page) for p in rewrites]
         log(f"  producer pages/s, HTML files with an AOF rewrite mid-run: "
             f"{span([p['pages'] / p['submit_s'] for p in rewrites], '{:.0f}')}; rewrite CPU "
