@@ -360,3 +360,43 @@ def test_mirror_failure_copies_a_record_to_the_failures_index_in_the_background(
     doc = es.get(index=FAILURES_INDEX, id=rid)["_source"]
     assert doc["domain"] == "mirror.example.org" and doc["retryable"] is False and doc["error"] == "internal_error"
     es.delete(index=FAILURES_INDEX, id=rid, refresh=True)
+
+
+def test_pages_an_index_refused_are_indexed_by_a_retry_and_counted_so(tmp_path, es, alias):
+    """The index refuses writes (as Elasticsearch does on a full disk); the pages are recorded
+    failures at the index stage; once writes are allowed, a retry indexes them and their batch
+    counts them indexed, not failed."""
+    from workers.runtime import progress_store
+
+    pages = Corpus(tmp_path)
+    index = next(iter(es.indices.get_alias(name=alias)))
+    es.indices.put_settings(index=index, settings={"index.blocks.write": True})
+    try:
+        result = gleaner("submit", str(pages.path), "--collection", pages.collection, "--wait", "--timeout", "300")
+    finally:
+        es.indices.put_settings(index=index, settings={"index.blocks.write": None})
+    assert result.returncode == 1, result.stderr
+    batch = batch_id_of(result)
+    records = jsonl(gleaner("failures", "list", "--batch", batch, "--json").stdout)
+    assert len(records) == 3 and {(r["stage"], r["error"]) for r in records} == {("index", "rejected_by_index")}
+    assert all("index write" in r["reason"] for r in records), records
+    before = progress_store().get(batch)
+    assert (before.indexed, before.failed) == (0, 3)
+
+    retried = gleaner("failures", "retry", "--batch", batch)
+    assert retried.returncode == 0 and "resubmitted 3 pages: index/rejected_by_index 3" in retried.stderr
+
+    def counted_indexed():
+        state = progress_store().get(batch)
+        return state if (state.indexed, state.failed) == (3, 0) else None
+
+    after = wait_until(counted_indexed, timeout=120, what="the retried pages counted indexed", interval=0.5)
+    assert after.complete
+
+    def all_searchable() -> list[dict] | None:
+        hits = pages.search()
+        return hits if len(hits) == 3 else None
+
+    hits = wait_until(all_searchable, timeout=30, what="the retried pages searchable", interval=0.5)
+    assert sorted(h["title"] for h in hits) == sorted(pages.titles)
+    assert jsonl(gleaner("failures", "list", "--batch", batch, "--json").stdout) == []

@@ -1,7 +1,9 @@
 """Per-submission progress and per-stage counters, kept in Redis.
 
 A page's terminal state (indexed or failed) is set once per page through a bitmap indexed by the
-page's position in its batch, so a redelivered message does not count twice. Per-stage counters
+page's position in its batch, so a redelivered message does not count twice. A second bitmap marks
+the failed ones: a failed page that a retry (``gleaner failures retry``) gets indexed moves from
+failed to indexed. Per-stage counters
 are also kept per minute for an hour (``gleaner status`` shows rates over the last minutes), and
 recent batches are listed in a sorted set.
 """
@@ -23,6 +25,37 @@ RATE_TTL_S = 3600
 _BATCH_FIELD = {"parse": "parsed", "enrich": "enriched"}
 # What ``stage_history`` reports: pages submitted, each stage's completions, and pages failed.
 RATE_SERIES = ("submit", "parse", "enrich", "index", "failed")
+
+# KEYS: the batch's done bitmap, its failed bitmap, its hash. ARGV: outcome, TTL, page positions.
+# Atomic, so a page that fails and is indexed at the same time (two deliveries) counts once.
+_FINISH_LUA = """
+local outcome, ttl = ARGV[1], tonumber(ARGV[2])
+local newly, moved = 0, 0
+for i = 3, #ARGV do
+  local seq = tonumber(ARGV[i])
+  local was_done = redis.call('SETBIT', KEYS[1], seq, 1)
+  if outcome == 'failed' then
+    if was_done == 0 then
+      redis.call('SETBIT', KEYS[2], seq, 1)
+      newly = newly + 1
+    end
+  else
+    local was_failed = redis.call('SETBIT', KEYS[2], seq, 0)
+    if was_done == 0 then
+      newly = newly + 1
+    elseif was_failed == 1 then
+      moved = moved + 1
+    end
+  end
+end
+if newly + moved > 0 then
+  redis.call('HINCRBY', KEYS[3], outcome, newly + moved)
+  if moved > 0 then redis.call('HINCRBY', KEYS[3], 'failed', -moved) end
+  redis.call('EXPIRE', KEYS[1], ttl)
+  redis.call('EXPIRE', KEYS[2], ttl)
+end
+return {newly, moved}
+"""
 
 
 @dataclass(frozen=True)
@@ -49,6 +82,7 @@ class BatchProgress:
 class ProgressStore:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
+        self._finish_script = client.register_script(_FINISH_LUA)
 
     def add_submitted(self, batch_id: str, n: int) -> None:
         now = time.time()
@@ -88,26 +122,26 @@ class ProgressStore:
         self.finish_many(batch_id, [seq], outcome)
 
     def finish_many(self, batch_id: str | None, seqs: list[int | None], outcome: str) -> None:
-        """Mark pages of one batch indexed or failed, each once (two round trips for all)."""
+        """Mark pages of one batch indexed or failed, each once, in one round trip.
+
+        A page's first outcome counts; the one exception is a failed page indexed later (a
+        retry), which moves from failed to indexed. A page indexed first stays indexed.
+        """
         seqs = [s for s in seqs if s is not None]
         if not batch_id or not seqs:
             return
-        key = f"{_BATCH}{batch_id}:done"
-        pipe = self.redis.pipeline(transaction=False)
-        for seq in seqs:
-            pipe.setbit(key, seq, 1)
-        newly = sum(1 for was_set in pipe.execute() if not was_set)
-        if not newly:
-            return
-        pipe = self.redis.pipeline()
-        pipe.hincrby(_BATCH + batch_id, outcome, newly)
-        pipe.expire(key, TTL_S)
-        if outcome == "failed":
+        if outcome not in ("indexed", "failed"):
+            raise ValueError(f"unknown outcome {outcome!r}")
+        key = f"{_BATCH}{batch_id}"
+        newly, moved = self._finish_script(keys=[f"{key}:done", f"{key}:failed", key],
+                                           args=[outcome, TTL_S, *seqs])
+        if outcome == "failed" and newly:
             minute = int(time.time() // 60)
+            pipe = self.redis.pipeline()
             pipe.hincrby(_STAGE_COUNTS, "failed", newly)
             pipe.hincrby(f"{_RATE}failed", str(minute), newly)
             pipe.expire(f"{_RATE}failed", RATE_TTL_S)
-        pipe.execute()
+            pipe.execute()
 
     def get(self, batch_id: str) -> BatchProgress | None:
         raw = self.redis.hgetall(_BATCH + batch_id)
