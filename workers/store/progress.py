@@ -39,13 +39,10 @@ for i = 3, #ARGV do
       redis.call('SETBIT', KEYS[2], seq, 1)
       newly = newly + 1
     end
-  else
-    local was_failed = redis.call('SETBIT', KEYS[2], seq, 0)
-    if was_done == 0 then
-      newly = newly + 1
-    elseif was_failed == 1 then
-      moved = moved + 1
-    end
+  elseif was_done == 0 then
+    newly = newly + 1
+  elseif redis.call('SETBIT', KEYS[2], seq, 0) == 1 then
+    moved = moved + 1
   end
 end
 if newly + moved > 0 then
