@@ -3,9 +3,8 @@
 A page's terminal state (indexed or failed) is set once per page through a bitmap indexed by the
 page's position in its batch, so a redelivered message does not count twice. A second bitmap marks
 the failed ones: a failed page that a retry (``gleaner failures retry``) gets indexed moves from
-failed to indexed. Per-stage counters
-are also kept per minute for an hour (``gleaner status`` shows rates over the last minutes), and
-recent batches are listed in a sorted set.
+failed to indexed. Per-stage counters are also kept per minute for an hour (``gleaner status``
+shows rates over the last minutes), and recent batches are listed in a sorted set.
 """
 
 from __future__ import annotations
@@ -119,7 +118,8 @@ class ProgressStore:
         self.finish_many(batch_id, [seq], outcome)
 
     def finish_many(self, batch_id: str | None, seqs: list[int | None], outcome: str) -> None:
-        """Mark pages of one batch indexed or failed, each once, in one round trip.
+        """Mark pages of one batch indexed or failed, each once: one round trip, and one more for
+        the failure rate counters when pages failed.
 
         A page's first outcome counts; the one exception is a failed page indexed later (a
         retry), which moves from failed to indexed. A page indexed first stays indexed.
@@ -130,7 +130,7 @@ class ProgressStore:
         if outcome not in ("indexed", "failed"):
             raise ValueError(f"unknown outcome {outcome!r}")
         key = f"{_BATCH}{batch_id}"
-        newly, moved = self._finish_script(keys=[f"{key}:done", f"{key}:failed", key],
+        newly, _moved = self._finish_script(keys=[f"{key}:done", f"{key}:failed", key],
                                            args=[outcome, TTL_S, *seqs])
         if outcome == "failed" and newly:
             minute = int(time.time() // 60)
