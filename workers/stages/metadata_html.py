@@ -26,11 +26,11 @@ import html
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterable
 from urllib.parse import urljoin, urlsplit
 
-from dateutil import parser as _dateparser
+from workers.dates import parse_datetime, plausible_publication
 
 __all__ = ["PageMetadata", "extract_metadata", "strip_site_suffix"]
 
@@ -326,26 +326,9 @@ def _jsonld(tree) -> dict:
 
 
 def parse_date(value: Any) -> datetime | None:
-    """A timezone-aware datetime (naive -> UTC) from an ISO-like or common date string."""
-    text = _norm(value)
-    if not text or len(text) > 64:
-        return None
-    parsed = None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = _dateparser.isoparse(text)
-        except (ValueError, OverflowError):
-            try:
-                parsed = _dateparser.parse(text, fuzzy=False)
-            except (ValueError, OverflowError, TypeError):
-                return None
-    if parsed is None or not (1990 <= parsed.year <= datetime.now().year + 1):
-        return None
-    if parsed.tzinfo is None or parsed.tzinfo.utcoffset(parsed) is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
+    """A timezone-aware datetime (naive -> UTC) from an ISO-like or common date string, when it
+    can be a publication date."""
+    return plausible_publication(parse_datetime(value)) if isinstance(value, str) else None
 
 
 # ----------------------------------------------------------------------------- authors

@@ -6,29 +6,18 @@ reading; decoding a line costs as much as compressing it).
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 
 import orjson
-from dateutil import parser as dateparser
 
+from workers.dates import parse_datetime
 from workers.models import RawPage
 from workers.stages.errors import PermanentPageError
 
 
 def parse_time(value: object) -> datetime | None:
     """A timestamp as written in an input (ISO 8601 or a looser date); naive ones are UTC."""
-    if not value:
-        return None
-    # The standard library reads most inputs (WARC-Date, ISO 8601 in JSON) and is the fastest.
-    for parse in (datetime.fromisoformat, dateparser.isoparse, dateparser.parse):
-        try:
-            parsed = parse(str(value))
-            break
-        except (ValueError, OverflowError):
-            continue
-    else:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parse_datetime(value)
 
 
 def _loads_line(line: bytes) -> object:

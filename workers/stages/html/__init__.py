@@ -1,0 +1,1 @@
+"""HTML pages: main content, page type and metadata (pure, no I/O)."""
