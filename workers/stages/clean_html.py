@@ -36,7 +36,7 @@ import re
 from lxml.etree import strip_tags
 
 from workers.models import Extraction
-from workers.stages.clean_text import _search_date  # the text cleaner's multilingual date finder
+from workers.dates import search_written_date as _search_date  # the multilingual written-date finder
 from workers.stages.metadata_html import PageMetadata, extract_metadata
 
 __all__ = ["clean_html", "extract_body", "parse_html"]
