@@ -34,7 +34,8 @@ class ProcessedPage:
 
 
 def parse_inputs(paths: Iterable[str], settings: Settings) -> Iterator[ParsedPage | PageFailure]:
-    limits = ParseLimits(max_text_chars=settings.max_text_chars, min_body_words=settings.min_body_words)
+    limits = ParseLimits(max_text_chars=settings.max_text_chars, min_body_words=settings.min_body_words,
+                         model_dir=settings.model_dir)
     for item in iter_inputs(paths, max_bytes=settings.max_page_bytes):
         if isinstance(item, Skipped):
             if item.is_page:

@@ -393,7 +393,8 @@ def _after_success(task: Task, stage: Stage, done: list[Message], redelivered: b
 
 def parse_bundle(messages: list[Any]) -> BundleOutcome:
     settings = get_settings()
-    limits = ParseLimits(max_text_chars=settings.max_text_chars, min_body_words=settings.min_body_words)
+    limits = ParseLimits(max_text_chars=settings.max_text_chars, min_body_words=settings.min_body_words,
+                         model_dir=settings.model_dir)
     outcome = BundleOutcome()
 
     def one(message: Any) -> Message:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import trafilatura
 
 from workers import __version__
 from workers.models import Extraction, ParsedPage, RawPage
 from workers.stages.clean_html import clean_html
-from workers.stages.clean_text import clean_text_dump
 from workers.stages.decode import decode_bytes, looks_like_html
 from workers.stages.errors import PermanentPageError
 from workers.stages.fingerprints import normalize_text
 from workers.stages.language import detect_language
 from workers.stages.text_stats import count_words
+from workers.stages.textdump import clean_text_dump
 from workers.stages.urls import document_id, domain_of
 
 HTML_EXTRACTOR = f"gleaner-html-{__version__}+trafilatura-{trafilatura.__version__}"
@@ -25,6 +26,9 @@ TEXT_EXTRACTOR = f"gleaner-textdump-{__version__}"
 class ParseLimits:
     max_text_chars: int = 2_000_000
     min_body_words: int = 20
+    # A dated item with a headline (a short wire story, a results table) is content from this many words.
+    min_item_words: int = 5
+    model_dir: Path | None = None  # model files that replace the shipped ones (settings.model_dir)
 
 
 def parse_page(page: RawPage, *, batch_id: str | None = None, limits: ParseLimits = ParseLimits()) -> ParsedPage:
@@ -41,7 +45,7 @@ def parse_page(page: RawPage, *, batch_id: str | None = None, limits: ParseLimit
     if kind == "html":
         extraction, extractor = clean_html(text, url=page.url), HTML_EXTRACTOR
     else:
-        extraction, extractor = clean_text_dump(text, url=page.url), TEXT_EXTRACTOR
+        extraction, extractor = clean_text_dump(text, url=page.url, model_dir=limits.model_dir), TEXT_EXTRACTOR
     _require_article(extraction, limits)
     url = page.url or extraction.canonical_url
     return ParsedPage(
@@ -63,8 +67,11 @@ def _require_article(extraction: Extraction, limits: ParseLimits) -> None:
     words = count_words(extraction.body)
     if words == 0:
         raise PermanentPageError("empty_after_cleaning", "no main content found (index, error or script-only page?)")
-    if words < limits.min_body_words:
+    # A headline and a date say the page is an item of its own, however short its body.
+    is_item = extraction.title is not None and extraction.published_at is not None
+    if words < (limits.min_item_words if is_item else limits.min_body_words):
         raise PermanentPageError(
             "too_short_after_cleaning",
-            f"only {words} words of main content left after cleaning (minimum {limits.min_body_words})",
+            f"only {words} words of main content left after cleaning (minimum {limits.min_body_words}, "
+            f"{limits.min_item_words} for a dated item with a headline)",
         )
