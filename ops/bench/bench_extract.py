@@ -56,7 +56,7 @@ def gleaner_html(html: str, url: str | None = None) -> str:
 def gleaner_text(text: str, url: str | None = None) -> str:
     """Gleaner's text-dump stage, body only."""
     _repo_on_path()
-    from workers.stages.clean_text import clean_text_dump
+    from workers.stages.textdump import clean_text_dump
 
     return clean_text_dump(text, url or None).body
 
@@ -104,7 +104,7 @@ def main() -> int:
         "text": (
             shared / "bench" / "textdump-dev",
             [
-                ("gleaner clean_text_dump", f"{me}:gleaner_text", True, ("workers.stages.clean_text", "clean_text_dump")),
+                ("gleaner clean_text_dump", f"{me}:gleaner_text", True, ("workers.stages.textdump", "clean_text_dump")),
                 ("trafilatura precision", f"{adapters}:text_trafilatura_precision", False, None),
                 ("jusText", f"{adapters}:text_justext_default", False, None),
             ],
