@@ -33,13 +33,13 @@ PARAMS = {
     "num_threads": 1, "verbose": -1, "seed": 7, "deterministic": True, "force_row_wise": True,
 }
 PAGE_PARAMS = {
-    "objective": "multiclass", "num_class": len(PAGE_TYPES), "learning_rate": 0.05, "num_leaves": 15,
+    "objective": "multiclass", "num_class": len(PAGE_TYPES), "learning_rate": 0.1, "num_leaves": 15,
     "min_data_in_leaf": 10, "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
     "lambda_l2": 1.0, "num_threads": 1, "verbose": -1, "seed": 7, "deterministic": True,
 }
 ROUNDS_LINE = 400
 ROUNDS_CONTEXT = 200
-ROUNDS_PAGE = 200
+ROUNDS_PAGE = 100
 X1_FEATURES = LINE_FEATURES + PAGE_TYPE_COLUMNS
 X2_FEATURES = X1_FEATURES + CONTEXT_FEATURES
 

@@ -4,6 +4,7 @@
     nice -n 10 .venv/bin/python -m ops.train.train_textdump cv         # domain-grouped CV + fold models
     nice -n 10 .venv/bin/python -m ops.train.train_textdump fit        # final models into the package, fit
     nice -n 10 .venv/bin/python -m ops.train.train_textdump all        # features, cv, fit, evaluate
+    nice -n 10 .venv/bin/python -m ops.train.train_textdump cv fit evaluate   # several steps, one process
     nice -n 10 .venv/bin/python -m ops.train.train_textdump evaluate   # fold models through clean_text_dump
 
 Data (``ops/train/textdump_data.py``): the WCXB dev pages rendered to text dumps with inscriptis
@@ -24,6 +25,7 @@ pages. ``evaluate`` runs every dev dump through ``clean_text_dump`` with its fol
 from __future__ import annotations
 
 import argparse
+import gzip
 import importlib.util
 import json
 import os
@@ -46,6 +48,7 @@ from workers.stages.textdump.model import CONTEXT_MODEL, DECISION, LINE_MODEL, P
 from workers.stages.textdump.page_type import PAGE_TYPES  # noqa: E402
 
 FOLD_MODELS = REPO / ".cache" / "models"
+CV_FIGURES = FOLD_MODELS / "textdump_cv_figures.json"  # written by ``cv``, read by a later ``fit`` for the card
 
 
 def _scorers():
@@ -88,9 +91,10 @@ def report(name: str, outputs: dict[tuple[str, str], str], data: list[PageData],
 
 def _save(trainer: Trainer, without: frozenset[int], folder: Path, figures: dict | None = None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    trainer.page_model(without).save_model(str(folder / PAGE_MODEL))
-    trainer.line_model(without).save_model(str(folder / LINE_MODEL))
-    trainer.context_model(without).save_model(str(folder / CONTEXT_MODEL))
+    for name, booster in ((PAGE_MODEL, trainer.page_model(without)), (LINE_MODEL, trainer.line_model(without)),
+                          (CONTEXT_MODEL, trainer.context_model(without))):
+        text = booster.model_to_string().encode("utf-8")
+        (folder / name).write_bytes(gzip.compress(text, compresslevel=9, mtime=0))
     decision = {"threshold": THRESHOLD, "page_types": list(PAGE_TYPES), "line_features": list(X1_FEATURES),
                 "context_features": list(X2_FEATURES[len(X1_FEATURES):])}
     if figures:
@@ -110,7 +114,9 @@ def cross_validate(trainer: Trainer) -> dict:
                 types[(p.corpus, p.id)] = PAGE_TYPES[int(np.argmax(probs))]
         _save(trainer, without, FOLD_MODELS / f"fold-{k}")
         print(f"fold {k} done", file=sys.stderr, flush=True)
-    return report("CV (out of fold, grouped by site)", outputs, trainer.data, types)
+    figures = report("CV (out of fold, grouped by site)", outputs, trainer.data, types)
+    CV_FIGURES.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+    return figures
 
 
 def fit(trainer: Trainer, cv_figures: dict | None) -> dict:
@@ -251,26 +257,29 @@ def evaluate_end_to_end() -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("step", choices=["features", "cv", "fit", "all", "evaluate"])
-    args = ap.parse_args()
-    if args.step == "features":
+    ap.add_argument("steps", nargs="+", choices=["features", "cv", "fit", "all", "evaluate"],
+                    help="one or more steps, run in this order in one process (cv fit shares the fold models)")
+    steps = set(ap.parse_args().steps)
+    if "all" in steps:
+        steps = {"features", "cv", "fit", "evaluate"}
+    data = None
+    if "features" in steps:
         data = build_features()
         print(f"{len(data)} pages, {sum(len(p.lines) for p in data)} lines")
-        return
-    if args.step == "evaluate":
-        evaluate_end_to_end()
-        return
-    trainer = Trainer(build_features() if args.step == "all" else load_features())
-    cv_figures = None
-    if args.step in ("cv", "all"):
-        cv_figures = cross_validate(trainer)
-    if args.step in ("fit", "all"):
-        fit_figures = fit(trainer, cv_figures)
-        if cv_figures:
-            gap = fit_figures["textdump_shingle_F1"] - cv_figures["textdump_shingle_F1"]
-            gap_w = fit_figures["wcxb_dump_word_F1"] - cv_figures["wcxb_dump_word_F1"]
-            print(f"gap fit - CV: textdump shingle F1 {gap:+.3f}, WCXB dumps word F1 {gap_w:+.3f}")
-    if args.step == "all":
+    if steps & {"cv", "fit"}:
+        trainer = Trainer(data if data is not None else load_features())
+        cv_figures = None
+        if "cv" in steps:
+            cv_figures = cross_validate(trainer)
+        elif CV_FIGURES.is_file():
+            cv_figures = json.loads(CV_FIGURES.read_text(encoding="utf-8"))
+        if "fit" in steps:
+            fit_figures = fit(trainer, cv_figures)
+            if cv_figures:
+                gap = fit_figures["textdump_shingle_F1"] - cv_figures["textdump_shingle_F1"]
+                gap_w = fit_figures["wcxb_dump_word_F1"] - cv_figures["wcxb_dump_word_F1"]
+                print(f"gap fit - CV: textdump shingle F1 {gap:+.3f}, WCXB dumps word F1 {gap_w:+.3f}")
+    if "evaluate" in steps:
         evaluate_end_to_end()
 
 

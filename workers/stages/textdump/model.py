@@ -1,5 +1,5 @@
-"""The line classifier's model files: three LightGBM boosters (page type, line pass, context pass)
-and the decision threshold, loaded once per process and per model folder.
+"""The line classifier's model files: three gzipped LightGBM boosters (page type, line pass, context
+pass) and the decision threshold, loaded once per process and per model folder.
 
 The files ship in ``model/`` beside this module; a folder given at run time (settings ``model_dir``)
 replaces any of them it holds (``workers.stages.model_files.model_path``). ``model/README.md`` is
@@ -8,6 +8,7 @@ the model card: training data, features, cross-validated figures.
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 from dataclasses import dataclass
@@ -23,9 +24,9 @@ from workers.stages.textdump.page_type import PAGE_FEATURES, PAGE_TYPE_COLUMNS
 __all__ = ["PAGE_MODEL", "LINE_MODEL", "CONTEXT_MODEL", "DECISION", "LineModel", "load_line_model", "line_inputs"]
 
 SHIPPED = Path(__file__).parent / "model"
-PAGE_MODEL = "textdump_pagetype.lgb.txt"
-LINE_MODEL = "textdump_lines.lgb.txt"
-CONTEXT_MODEL = "textdump_context.lgb.txt"
+PAGE_MODEL = "textdump_pagetype.lgb.txt.gz"
+LINE_MODEL = "textdump_lines.lgb.txt.gz"
+CONTEXT_MODEL = "textdump_context.lgb.txt.gz"
 DECISION = "textdump_decision.json"
 
 _lock = threading.Lock()
@@ -60,10 +61,10 @@ def line_inputs(x: np.ndarray, page_probs: np.ndarray) -> np.ndarray:
 def _load(page_file: Path, line_file: Path, context_file: Path, decision_file: Path) -> LineModel:
     import lightgbm
 
-    with _lock:
-        page = lightgbm.Booster(model_file=str(page_file))
-        line = lightgbm.Booster(model_file=str(line_file))
-        context = lightgbm.Booster(model_file=str(context_file))
+    def booster(path: Path):
+        return lightgbm.Booster(model_str=gzip.decompress(path.read_bytes()).decode("utf-8"))
+
+    page, line, context = booster(page_file), booster(line_file), booster(context_file)
     settings = json.loads(decision_file.read_text(encoding="utf-8"))
     n_line = len(LINE_FEATURES) + len(PAGE_TYPE_COLUMNS)
     want = (len(PAGE_FEATURES), n_line, n_line + len(CONTEXT_FEATURES))
@@ -76,10 +77,12 @@ def _load(page_file: Path, line_file: Path, context_file: Path, decision_file: P
 
 
 def load_line_model(model_dir: Path | None = None) -> LineModel:
-    """The line model, from ``model_dir`` where it holds a file, else the shipped one (cached)."""
-    return _load(
-        model_path(PAGE_MODEL, SHIPPED, model_dir),
-        model_path(LINE_MODEL, SHIPPED, model_dir),
-        model_path(CONTEXT_MODEL, SHIPPED, model_dir),
-        model_path(DECISION, SHIPPED, model_dir),
-    )
+    """The line model, from ``model_dir`` where it holds a file, else the shipped one (loaded once
+    per process and folder; the lock keeps threads of one worker from loading it twice)."""
+    with _lock:
+        return _load(
+            model_path(PAGE_MODEL, SHIPPED, model_dir),
+            model_path(LINE_MODEL, SHIPPED, model_dir),
+            model_path(CONTEXT_MODEL, SHIPPED, model_dir),
+            model_path(DECISION, SHIPPED, model_dir),
+        )
