@@ -44,6 +44,7 @@ _URL_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)[/_-](0?[1-9]|1[0-2])(?:[/_-](0?[
 _HINT_UPDATED = ("updat", "modif", "revis", "edited", "last-")
 _HINT_PUBLISHED = ("publish", "posted", "pubdate", "created", "entry-date", "post-date", "article-date", "datecreated")
 _HINT_COMMENT = ("comment", "reply", "respon", "review", "sidebar", "related", "footer", "widget", "recent")
+_VISIBLE = frozenset(("text", "page", "elem_text", "time_text"))
 MAX_TEXT_DATES = 40
 MAX_PAGE_DATES = 100
 MAX_ELEMENT_CHARS = 160
@@ -62,6 +63,8 @@ class _Seen:
     comment_hint: bool = False
     ambiguous: bool = False
     page_rank: int | None = None
+    #: how many dates the same source gave before this one (several <time>s, several meta tags)
+    rank: int | None = None
 
 
 def _day_of(value: datetime | None) -> date | None:
@@ -99,6 +102,11 @@ def _collect(sig: PageSignals) -> list[_Seen]:
         day, when, has_day = _from_string(raw)
         if _plausible(day):
             seen.append(_Seen(day, source, when, has_day, **kw))
+            offset = when.utcoffset() if when is not None else None
+            if offset:  # written in local time: the same instant in UTC may fall on another day
+                utc_day = (when - offset).date()
+                if utc_day != day:
+                    seen.append(_Seen(utc_day, source + "_utc", None, True, **kw))
 
     # JSON-LD: the article-like object first, then the page, then anything else
     for obj in sig.ld:
@@ -119,9 +127,10 @@ def _collect(sig: PageSignals) -> list[_Seen]:
                 family = "genx"
             else:
                 continue
-        for raw in values[:2]:
-            add(f"meta_{family}", raw)
+        for rank, raw in enumerate(values[:5]):
+            add(f"meta_{family}", raw, rank=rank)
     # dated elements
+    n_times_after = 0
     for item in sig.marked:
         elem, hint = item.elem, item.hint
         order = _relative_order(sig, item.order)
@@ -138,7 +147,11 @@ def _collect(sig: PageSignals) -> list[_Seen]:
             source = "time" if elem.tag == "time" else "attr"
             if elem.get("pubdate") is not None:
                 pub = True
-            add(f"{source}_attr", attr, order=order, updated_label=upd, published_label=pub, comment_hint=comment)
+            rank = None
+            if order >= 0:
+                rank, n_times_after = n_times_after, n_times_after + 1
+            add(f"{source}_attr", attr, order=order, updated_label=upd, published_label=pub, comment_hint=comment,
+                rank=rank)
         if elem.tag == "h1":
             continue
         text = element_text(elem)[:MAX_ELEMENT_CHARS]
@@ -196,6 +209,8 @@ def date_candidates(sig: PageSignals) -> list[Candidate]:
     text_days = [i.day for i in seen if i.source == "text" and (i.text_distance or 0) >= 0 and i.has_day]
     first_text_after = text_days[0] if text_days else None
     n_days = len(days)
+    pub_days = sorted(d for d, items in by_day.items() if any(i.source.endswith(("_pub", "_pubx", "_created")) for i in items))
+    mod_days = sorted(d for d, items in by_day.items() if any(i.source.endswith(("_mod", "_modx")) for i in items))
     candidates = []
     for day, items in by_day.items():
         f: dict[str, float] = {}
@@ -211,7 +226,19 @@ def date_candidates(sig: PageSignals) -> list[Candidate]:
                 f["comment_hint"] = 1.0
             if item.ambiguous:
                 f["ambiguous"] = 1.0
-        f["n_sources"] = _log(len({i.source for i in items}))
+            if item.rank == 0:
+                f[f"first_{item.source}"] = 1.0
+        sources = {i.source for i in items}
+        visible = bool(sources & _VISIBLE)
+        structured_pub = any(s.endswith(("_pub", "_pubx", "_created")) for s in sources)
+        structured_mod = any(s.endswith(("_mod", "_modx")) for s in sources)
+        f["visible"] = float(visible)
+        f["pub_visible"] = float(structured_pub and visible)
+        f["pub_hidden"] = float(structured_pub and not visible)
+        f["mod_visible"] = float(structured_mod and visible)
+        f["mod_hidden"] = float(structured_mod and not visible)
+        f["visible_only"] = float(visible and not structured_pub and not structured_mod)
+        f["n_sources"] = _log(len(sources))
         f["n_mentions"] = _log(len(items))
         f["has_day"] = float(any(i.has_day for i in items))
         f["only_month"] = 1.0 - f["has_day"]
@@ -222,6 +249,11 @@ def date_candidates(sig: PageSignals) -> list[Candidate]:
             f["earliest"] = float(day == exact_days[0])
             f["latest"] = float(day == exact_days[-1])
             f["rank_frac"] = exact_days.index(day) / max(len(exact_days) - 1, 1) if day in exact_days else 0.5
+        if pub_days:
+            f["earliest_pub"] = float(day == pub_days[0])
+            f["n_pub_days"] = _log(len(pub_days))
+        if mod_days:
+            f["latest_mod"] = float(day == mod_days[-1])
         distances = [i.text_distance for i in items if i.text_distance is not None]
         if distances:
             after = [d for d in distances if d >= 0]
