@@ -21,7 +21,17 @@ _BY_PREFIX = re.compile(
     r"(?:by|von|par|por|di|door|av|af|de)\s*[:\-]?\s+",
     re.I,
 )
-_LABEL_PREFIX = re.compile(r"^\s*(?:author|authors|written by|posted by|by|auteur|autor)\s*[:\-|]\s*", re.I)
+_LABEL_PREFIX = re.compile(
+    r"^\s*(?:(?:author|authors|written by|posted by|by|auteur|autor)\s*[:\-|]\s*|(?:author|written by|posted by)\s+(?=[A-Z]))",
+    re.I,
+)
+#: a text segment that only labels the name next to it
+_LABEL_ONLY = re.compile(r"^\W*(?:by|written by|posted by|author|authors|reviewed by|edited by|from|insights from|"
+                         r"about the author|meet the author|the author|topic author|original poster|op)\W*$", re.I)
+_FUNCTION_WORDS = frozenset((
+    "you", "your", "our", "we", "the", "to", "of", "in", "for", "on", "is", "are", "with", "this", "that", "menu",
+    "user", "users", "agree", "more", "view", "all", "posts", "replies", "join", "now", "sign", "log", "here",
+))
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\||\b(?:and|AND|And|und|et|y|e)\b)\s*")
 _AUTHOR_ROLE = re.compile(
     r"\b(?:writer|editor|editors|reporter|correspondent|contributor|columnist|staff|desk|team|"
@@ -83,14 +93,22 @@ def clean_author(name: Any) -> list[str]:
     return people or parts[:1]
 
 
-def _byline_names(elem) -> str:
-    """The name an author element gives: its itemprop=name, its content attribute, or its text."""
+def _byline_texts(elem) -> list[tuple[str, str]]:
+    """(variant, text) of what an author element names: its itemprop=name, its content
+    attribute, its whole text (child texts joined by spaces) and its first text that is not a label."""
     name_elem = elem.find('.//*[@itemprop="name"]')
     if name_elem is not None:
-        return name_elem.get("content") or element_text(name_elem)
+        return [("itemprop_name", name_elem.get("content") or element_text(name_elem))]
     if elem.get("content") and elem.tag != "meta":
-        return elem.get("content")
-    return element_text(elem)
+        return [("content", elem.get("content"))]
+    parts = [t for t in (norm_space(x) for x in elem.itertext()) if t]
+    if not parts:
+        return []
+    texts = [("whole", " ".join(parts))]
+    first = next((t for t in parts if not _LABEL_ONLY.match(t)), None)
+    if first and first != texts[0][1]:
+        texts.append(("first_part", first))
+    return texts
 
 
 def _collect(sig: PageSignals) -> list[tuple[str, list[str], dict[str, float]]]:
@@ -126,18 +144,21 @@ def _collect(sig: PageSignals) -> list[tuple[str, list[str], dict[str, float]]]:
                 continue
             if any(word in hint for word in ("avatar", "image", "photo", "img", "bio", "description", "social", "follow")):
                 continue
-        text = _byline_names(elem)
-        if not text or len(text) > MAX_BYLINE_CHARS:
+        texts = [(v, t) for v, t in _byline_texts(elem) if t and len(t) <= MAX_BYLINE_CHARS]
+        if not texts:
             continue
-        names = clean_author(text)
-        if not names:
-            continue
-        position = {"order": (item.order - anchor) / max(sig.n_elements, 1)}
+        rank_after = None
         if item.order >= anchor:
-            position["rank_after"] = seen_after
-            seen_after += 1
-        position["by_prefix"] = float(bool(_BY_PREFIX.match(text)))
-        found.append((source, names, position))
+            rank_after, seen_after = seen_after, seen_after + 1
+        for variant, text in texts:
+            names = clean_author(text)
+            if not names:
+                continue
+            position = {"order": (item.order - anchor) / max(sig.n_elements, 1), "variant": variant,
+                        "by_prefix": float(bool(_BY_PREFIX.match(text) or _LABEL_PREFIX.match(text)))}
+            if rank_after is not None:
+                position["rank_after"] = rank_after
+            found.append((source, names, position))
     for match in _TEXT_BY.finditer(sig.text, sig.h1_offset, sig.h1_offset + 1500):
         names = clean_author(match.group(1))
         if names:
@@ -176,6 +197,8 @@ def author_candidates(sig: PageSignals) -> list[Candidate]:
             f["rank_after_h1"] = min(f.get("rank_after_h1", 9.0), math.log1p(position["rank_after"]))
         if position.get("by_prefix"):
             f["by_prefix"] = 1.0
+        if "variant" in position:
+            f[f"variant_{position['variant']}"] = 1.0
         if "text_distance" in position:
             f["text_by_near"] = float(position["text_distance"] < 600)
     n_sources_total = len({s for s, _, _ in found})
@@ -197,6 +220,11 @@ def author_candidates(sig: PageSignals) -> list[Candidate]:
         f["has_digit"] = float(any(ch.isdigit() for n in names for ch in n))
         f["capitalized"] = float(all(w[:1].isupper() for n in names for w in n.split() if w[:1].isalpha()))
         f["lowercase"] = float(all(n.islower() for n in names))
+        tokens = [w.lower() for n in names for w in n.split()]
+        f["function_words"] = float(any(w in _FUNCTION_WORDS for w in tokens))
+        f["dotted"] = float(any("." in w and len(w) > 3 for w in tokens))
+        f["role_words"] = float(any(_AUTHOR_ROLE.search(n) for n in names))
+        f["long_name"] = float(any(len(n.split()) >= 4 for n in names))
         f["names_site"] = float(any(norm_key(n).replace(" ", "") in site_keys for n in names))
         agree = [len(all_names.get(norm_key(n), ())) for n in names]
         f["name_sources"] = math.log1p(max(agree) if agree else 0)
