@@ -28,6 +28,7 @@ _LABEL_PREFIX = re.compile(
 #: a text segment that only labels the name next to it
 _LABEL_ONLY = re.compile(r"^\W*(?:by|written by|posted by|author|authors|reviewed by|edited by|from|insights from|"
                          r"about the author|meet the author|the author|topic author|original poster|op)\W*$", re.I)
+_NOT_A_NAME = frozenset(("you", "your", "our", "we", "agree", "menu", "cookies", "privacy", "login"))
 _FUNCTION_WORDS = frozenset((
     "you", "your", "our", "we", "the", "to", "of", "in", "for", "on", "is", "are", "with", "this", "that", "menu",
     "user", "users", "agree", "more", "view", "all", "posts", "replies", "join", "now", "sign", "log", "here",
@@ -43,7 +44,9 @@ _AUTHOR_NOISE = re.compile(
     r"^(?:staff|admin|administrator|editor|editors|editorial staff|guest|anonymous|unknown|"
     r"the editors|newsroom|redaction|rédaction|reporter|correspondent|contributor|author|authors|"
     r"share|follow|posted|reply|quote|report|member|moderator|view profile|read more|more|about|bio|"
-    r"home|login|log in|sign in|sign up|subscribe|contact|menu|search|comments?|\d+ comments?)$",
+    r"home|login|log in|sign in|sign up|subscribe|contact|menu|main menu|search|comments?|\d+ comments?|"
+    r"post|posts|edited|asked|answered|joined|website|hello|logged|users?|new member|vip member|senior member|"
+    r"topic archived|archived|privacy preferences|submission rules|feedback|share this|expand user menu)$",
     re.I,
 )
 _DATEISH = re.compile(
@@ -51,11 +54,11 @@ _DATEISH = re.compile(
     re.I,
 )
 _TEXT_BY = re.compile(
-    r"(?:^|\n)[ \t]*(?:(?:written|posted|reported|reviewed)\s+)?(?:by|author:|authors:|written by:?)[ \t]*\n?[ \t]*"
-    r"([^\n]{2,80})",
+    r"(?:^|\n)[ \t]*(?:(?:written|posted|reported|reviewed|article|words|story|text|published)\s+)?"
+    r"(?:by|author:|authors:|written by:?)[ \t]*\n?[ \t]*([^\n]{2,80})",
     re.I,
 )
-_HINT_KINDS = (("byline", "class_byline"), ("author", "class_author"), ("writer", "class_author"),
+_HINT_KINDS = (("href-profile", "href_profile"), ("byline", "class_byline"), ("author", "class_author"), ("writer", "class_author"),
                ("user", "class_user"), ("poster", "class_user"), ("profile", "class_user"), ("submitted", "class_user"))
 _META_AUTHOR_KEYS = (
     ("author", "meta_author"), ("article:author", "meta_article_author"), ("og:article:author", "meta_article_author"),
@@ -63,6 +66,8 @@ _META_AUTHOR_KEYS = (
     ("dcterms.creator", "meta_other"), ("byl", "meta_other"), ("citation_author", "meta_other"),
     ("twitter:data1", "meta_twitter_data"),
 )
+#: sources whose elements name the page's authors (a thread's posters are not its authors)
+_MERGEABLE = frozenset(("itemprop_author", "rel_author", "class_author", "class_byline", "ld_article", "ld_page"))
 MAX_ELEMENTS = 40
 MAX_BYLINE_CHARS = 120
 
@@ -82,7 +87,10 @@ def clean_author(name: Any) -> list[str]:
         if _DATEISH.search(part) and any(ch.isdigit() for ch in part):
             continue
         words = part.split()
-        if not (1 <= len(words) <= 5) or len(part) > 60 or not any(ch.isalpha() for ch in part):
+        if not (1 <= len(words) <= 5) or len(part) > 60 or len(part) < 2 or not any(ch.isalpha() for ch in part):
+            continue
+        lowered = [w.lower() for w in words]
+        if "?" in part or sum(w in _FUNCTION_WORDS for w in lowered) >= 2 or any(w in _NOT_A_NAME for w in lowered):
             continue
         if part.isupper() and len(part) > 4:
             part = part.title()  # "STEVE PEOPLES" -> "Steve Peoples"
@@ -164,7 +172,30 @@ def _collect(sig: PageSignals) -> list[tuple[str, list[str], dict[str, float]]]:
         if names:
             found.append(("text_by", names, {"text_distance": match.start() - sig.h1_offset}))
             break
-    return [(s, n, p) for s, n, p in found if n]
+    page_by = 0
+    for match in _TEXT_BY.finditer(sig.page_text):
+        names = clean_author(match.group(1))
+        if names:
+            found.append(("page_by", names, {"page_rank": page_by}))
+            page_by += 1
+            if page_by >= 3:
+                break
+    description = sig.meta("description", "og:description")
+    if description and _BY_PREFIX.match(description):
+        names = clean_author(description.split("\n", 1)[0][:80])
+        if names:
+            found.append(("description_by", names, {}))
+    found = [(s, n, p) for s, n, p in found if n]
+    # several elements of one kind, one name each: the page lists several authors
+    by_source: dict[str, list[str]] = {}
+    for source, names, position in found:
+        if source in _MERGEABLE and position.get("variant", "whole") in ("whole", "itemprop_name", "content") and len(names) == 1:
+            by_source.setdefault(source, []).append(names[0])
+    for source, names in by_source.items():
+        unique = list(dict.fromkeys(names))
+        if 2 <= len(unique) <= 6:
+            found.append((source, unique, {"merged": 1.0}))
+    return found
 
 
 def author_candidates(sig: PageSignals) -> list[Candidate]:
@@ -199,9 +230,15 @@ def author_candidates(sig: PageSignals) -> list[Candidate]:
             f["by_prefix"] = 1.0
         if "variant" in position:
             f[f"variant_{position['variant']}"] = 1.0
+        if position.get("merged"):
+            f["merged"] = 1.0
+        if position.get("page_rank") == 0:
+            f["first_page_by"] = 1.0
         if "text_distance" in position:
             f["text_by_near"] = float(position["text_distance"] < 600)
     n_sources_total = len({s for s, _, _ in found})
+    n_people = len({n for s, names, _ in found if s in ("class_user", "href_profile") for n in names})
+    many_people = math.log1p(n_people)
     candidates = list(by_key.values())
     for cand in candidates:
         f = cand.features
@@ -212,6 +249,8 @@ def author_candidates(sig: PageSignals) -> list[Candidate]:
         f["n_sources"] = math.log1p(n_sources)
         f["source_share"] = n_sources / max(n_sources_total, 1)
         f["mentions"] = math.log1p(f.get("mentions", 0.0))
+        f["many_people"] = many_people
+        f["first_among_many"] = many_people * f.get("first_after_h1", 0.0)
         f["n_names"] = math.log1p(len(names))
         f["many_names"] = float(len(names) > 3)
         words = [len(n.split()) for n in names]

@@ -23,7 +23,10 @@ __all__ = ["PageSignals", "Marked", "norm_space", "norm_key", "read_page"]
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 
-_HINTS = ("author", "byline", "writer", "date", "posted", "publish", "user", "poster", "time", "meta", "submitted", "profile")
+_HINTS = ("href-profile", "author", "byline", "writer", "date", "posted", "publish", "user", "poster", "time", "meta", "submitted", "profile")
+#: links to an author's or a member's page
+_PROFILE_LINK = re.compile(r"/(?:author|authors|writer|writers|people|person|profile|profiles|user|users|member|members|"
+                           r"contributor|contributors|staff|team|u|by)/[^/?#]", re.I)
 _SKIP_TEXT = frozenset(("script", "style", "noscript", "template", "svg", "select", "button", "option", "title"))
 #: elements whose text is visible text (itertext over these leaves scripts and styles out)
 _TEXT_TAGS = (
@@ -251,6 +254,10 @@ def read_page(tree, url: str | None = None) -> PageSignals:
                     h1_elem, h1_order = elem, order
         hint_attrs = (elem.get("class"), elem.get("id"), elem.get("itemprop"), elem.get("rel"))
         hint = " ".join(filter(None, hint_attrs)).lower()
+        if tag == "a":
+            href = elem.get("href")
+            if href and _PROFILE_LINK.search(href):
+                hint = f"{hint} href-profile"
         if tag in ("h1", "time") or elem.get("itemprop") is not None or elem.get("datetime") is not None or (
             hint and any(token in hint for token in _HINTS)
         ):
