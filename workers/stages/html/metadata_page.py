@@ -87,7 +87,10 @@ class PageSignals:
     h1_order: int | None
     n_elements: int
     links_canonical: list[str] = field(default_factory=list)
-    extra: dict = field(default_factory=dict)
+    #: where the first <h1> sits: "link" (in or around an <a>), "header" (a page header, logo or
+    #: navigation), "main" (an <article>, <main> or content block); and how many <h1>s there are
+    h1_context: frozenset[str] = frozenset()
+    n_h1: int = 0
 
     def meta(self, *keys: str) -> str | None:
         for key in keys:
@@ -215,6 +218,7 @@ def read_page(tree, url: str | None = None) -> PageSignals:
     title_tag = base_href = None
     h1s: list[str] = []
     h1_elem = h1_order = None
+    n_h1 = 0
     order = 0
     for order, elem in enumerate(root.iter(tag=etree.Element)):
         tag = elem.tag
@@ -243,6 +247,7 @@ def read_page(tree, url: str | None = None) -> PageSignals:
             base_href = base_href or elem.get("href")
             continue
         if tag == "h1":
+            n_h1 += 1
             text = element_text(elem)
             if not text:  # <h1><p>Title</p></h1>: the parser closes the h1 before the <p>
                 following = elem.getnext()
@@ -282,8 +287,32 @@ def read_page(tree, url: str | None = None) -> PageSignals:
     return PageSignals(
         root=root, url=url, base=base, metas=metas, ld=jsonld_objects(scripts), title_tag=title_tag or None,
         h1s=h1s, text=text, h1_offset=len(head) + 1 if before else 0, marked=marked, h1_order=h1_order,
-        n_elements=order + 1, links_canonical=canonical,
+        n_elements=order + 1, links_canonical=canonical, h1_context=_h1_context(h1_elem), n_h1=n_h1,
     )
+
+
+_HEADER_HINTS = ("header", "masthead", "logo", "brand", "navbar", "site-title", "nav")
+_MAIN_HINTS = ("content", "post", "entry", "article", "main", "story")
+
+
+def _h1_context(h1) -> frozenset[str]:
+    if h1 is None:
+        return frozenset()
+    context = set()
+    if h1.find(".//a") is not None:
+        context.add("link")
+    for depth, anc in enumerate(h1.iterancestors()):
+        if depth > 12:
+            break
+        tag = anc.tag
+        hint = f"{anc.get('class') or ''} {anc.get('id') or ''}".lower()
+        if tag == "a":
+            context.add("link")
+        if tag in ("header", "nav") or any(h in hint for h in _HEADER_HINTS):
+            context.add("header")
+        if tag in ("article", "main") or anc.get("role") == "main" or any(h in hint for h in _MAIN_HINTS):
+            context.add("main")
+    return frozenset(context)
 
 
 def absolute_url(link: str | None, base: str | None) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from urllib.parse import urlsplit
 from collections.abc import Iterable
 
 from workers.stages.html.metadata_page import PageSignals, element_text, norm_key, norm_space
@@ -106,6 +107,28 @@ def _raw_titles(sig: PageSignals) -> list[tuple[str, str]]:
     return [(s, t) for s, t in raw if len(t) <= MAX_TITLE_CHARS]
 
 
+def _page_kind(sig: PageSignals) -> dict[str, bool]:
+    """What kind of page this looks like, from what it declares (og:type, JSON-LD types) and its URL."""
+    og_type = (sig.meta("og:type") or "").lower()
+    ld_types = {t for o in sig.ld for t in o.types}
+    try:
+        path = urlsplit(sig.url).path if sig.url else ""
+    except ValueError:
+        path = ""
+    depth = len([p for p in path.split("/") if p])
+    return {
+        "og_article": og_type == "article",
+        "og_website": og_type == "website",
+        "og_product": "product" in og_type,
+        "ld_article": any(o.kind == "article" for o in sig.ld),
+        "ld_product": "product" in ld_types,
+        "ld_qa": bool(ld_types & {"qapage", "discussionforumposting", "question"}),
+        "url_home": bool(sig.url) and depth == 0,
+        "url_shallow": depth == 1,
+        "dated": bool(sig.meta("article:published_time")) or any(o.str_value("datePublished") for o in sig.ld),
+    }
+
+
 def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
@@ -150,6 +173,19 @@ def title_candidates(sig: PageSignals) -> list[Candidate]:
     title_words = set(title_key.split())
     slug = sig.slug_words
     all_sources = {s for s, _ in raw_titles}
+    title_raw = norm_space(sig.title_tag or "")
+    context = {
+        "title_sep": bool(_SEPARATOR.search(title_raw)),
+        "h1_link": "link" in sig.h1_context,
+        "h1_header": "header" in sig.h1_context,
+        "h1_main": "main" in sig.h1_context,
+        "h1_site": bool(h1_key) and _names_site(sig.h1s[0], site_keys),
+        "h1_short": 0 < len(h1_key.split()) <= 2,
+        "title_has_h1": bool(h1_key) and h1_key in title_key and h1_key != title_key,
+        "many_h1": sig.n_h1 > 1,
+        "h1_weird": bool(h1_key) and (max(map(len, h1_key.split())) > 25 or len(h1_key.split()) > 25),
+    }
+    kind_context = _page_kind(sig)
     candidates = list(by_key.values())
     keys = [c.key for c in candidates]
     for cand in candidates:
@@ -181,4 +217,20 @@ def title_candidates(sig: PageSignals) -> list[Candidate]:
         f["upper"] = float(cand.value.isupper())
         f["ellipsis"] = float(cand.value.endswith(("...", "…")))
         f["question"] = float(cand.value.endswith("?"))
+        kinds = {
+            "h1": bool(f.get("src_h1_raw")),
+            "title_raw": bool(f.get("src_title_raw")),
+            "title_part": bool(f.get("src_title_cut") or f.get("src_title_first")),
+            "og_raw": bool(f.get("src_og_raw")),
+            "ld_headline": bool(f.get("src_ld_article_headline_raw")),
+        }
+        for kind, present in kinds.items():
+            if present:
+                for name, value in context.items():
+                    if value:
+                        f[f"{kind}&{name}"] = 1.0
+                if kind in ("h1", "title_raw"):
+                    for name, value in kind_context.items():
+                        if value:
+                            f[f"{kind}&{name}"] = 1.0
     return candidates
