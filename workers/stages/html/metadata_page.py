@@ -7,6 +7,7 @@ Pure: reads an already parsed lxml tree and never changes it.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -52,9 +53,23 @@ def norm_key(text: str | None) -> str:
     return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text or "").lower()))
 
 
+def _unescaped(value: str) -> str:
+    """A meta tag's content, with entities a CMS escaped twice ("Q&amp;amp;A") read."""
+    value = norm_space(value)
+    return html.unescape(value) if "&" in value else value
+
+
 def element_text(elem) -> str:
     try:
         return norm_space(elem.text_content())
+    except (ValueError, AttributeError):
+        return ""
+
+
+def spaced_text(elem) -> str:
+    """The element's text with its children's texts apart ("Legacy<br>of" -> "Legacy of")."""
+    try:
+        return norm_space(" ".join(elem.itertext()))
     except (ValueError, AttributeError):
         return ""
 
@@ -95,13 +110,13 @@ class PageSignals:
     def meta(self, *keys: str) -> str | None:
         for key in keys:
             for value in self.metas.get(key, ()):
-                value = norm_space(value)
+                value = _unescaped(value)
                 if value:
                     return value
         return None
 
     def meta_all(self, key: str) -> list[str]:
-        return [v for v in (norm_space(x) for x in self.metas.get(key, ())) if v]
+        return [v for v in (_unescaped(x) for x in self.metas.get(key, ())) if v]
 
     @cached_property
     def page_text(self) -> str:
@@ -248,10 +263,10 @@ def read_page(tree, url: str | None = None) -> PageSignals:
             continue
         if tag == "h1":
             n_h1 += 1
-            text = element_text(elem)
+            text = spaced_text(elem)
             if not text:  # <h1><p>Title</p></h1>: the parser closes the h1 before the <p>
                 following = elem.getnext()
-                text = element_text(following) if following is not None else ""
+                text = spaced_text(following) if following is not None else ""
                 text = text if len(text) <= 300 else ""
             if text and len(h1s) < 5:
                 h1s.append(text)
