@@ -58,6 +58,9 @@ _TEXT_BY = re.compile(
     r"(?:by|author:|authors:|written by:?)[ \t]*\n?[ \t]*([^\n]{2,80})",
     re.I,
 )
+#: where a byline line can start (case-sensitive and anchored: scanning a whole page stays fast)
+_BY_LINE = re.compile(r"\n[ \t]*(?:(?:[Ww]ritten|[Pp]osted|[Rr]eported|[Rr]eviewed|[Aa]rticle|[Ww]ords|[Ss]tory|[Tt]ext|"
+                      r"[Pp]ublished|WRITTEN|POSTED) )?(?:[Bb]y|BY|[Aa]uthors?:|AUTHORS?:)")
 _HINT_KINDS = (("href-profile", "href_profile"), ("byline", "class_byline"), ("author", "class_author"), ("writer", "class_author"),
                ("user", "class_user"), ("poster", "class_user"), ("profile", "class_user"), ("submitted", "class_user"))
 _META_AUTHOR_KEYS = (
@@ -173,7 +176,11 @@ def _collect(sig: PageSignals) -> list[tuple[str, list[str], dict[str, float]]]:
             found.append(("text_by", names, {"text_distance": match.start() - sig.h1_offset}))
             break
     page_by = 0
-    for match in _TEXT_BY.finditer(sig.page_text):
+    text = "\n" + sig.page_text
+    for start in _BY_LINE.finditer(text):
+        match = _TEXT_BY.match(text, start.start())
+        if match is None:
+            continue
         names = clean_author(match.group(1))
         if names:
             found.append(("page_by", names, {"page_rank": page_by}))

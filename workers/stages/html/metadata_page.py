@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import islice
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -24,10 +25,17 @@ __all__ = ["PageSignals", "Marked", "norm_space", "norm_key", "read_page"]
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 
-_HINTS = ("href-profile", "author", "byline", "writer", "date", "posted", "publish", "user", "poster", "time", "meta", "submitted", "profile")
+# matched against lower-cased class and id (a case-insensitive pattern is several times slower)
+_HINT = re.compile(r"author|byline|writer|date|posted|publish|user|poster|time|meta|submitted|profile")
+#: elements that never carry an author, a date or a title (skipped early: svg drawings are many)
+_NEVER_MARKED = frozenset((
+    "path", "svg", "g", "use", "circle", "rect", "polygon", "line", "defs", "symbol", "clippath", "lineargradient",
+    "stop", "mask", "ellipse", "polyline", "br", "hr", "img", "input", "option", "source", "picture", "button",
+    "noscript", "style", "iframe", "textarea", "select", "col", "wbr", "track", "param", "video", "audio", "canvas",
+))
 #: links to an author's or a member's page
 _PROFILE_LINK = re.compile(r"/(?:author|authors|writer|writers|people|person|profile|profiles|user|users|member|members|"
-                           r"contributor|contributors|staff|team|u|by)/[^/?#]", re.I)
+                           r"contributor|contributors|staff|team|u|by)/[^/?#]")
 _SKIP_TEXT = frozenset(("script", "style", "noscript", "template", "svg", "select", "button", "option", "title"))
 #: elements whose text is visible text (itertext over these leaves scripts and styles out)
 _TEXT_TAGS = (
@@ -39,9 +47,9 @@ _TEXT_TAGS = (
 #: text nodes read after and before the headline (where bylines and datelines sit)
 _AFTER_H1 = etree.XPath("following::text()[position() <= 120]")
 _BEFORE_H1 = etree.XPath("preceding::text()[position() <= 40]")
-_TOP_OF_MAIN = etree.XPath("(//main | //article | //*[@role='main'])[1]//text()[position() <= 120]")
 MAX_MARKED = 400
 MAX_WINDOW_CHARS = 3000
+MAX_PAGE_TEXT_NODES = 5000
 
 
 def norm_space(text: Any) -> str:
@@ -125,7 +133,7 @@ class PageSignals:
         if body is None:
             return ""
         try:
-            return "\n".join(t for t in body.itertext(*_TEXT_TAGS) if not t.isspace())
+            return "\n".join(islice(body.itertext(*_TEXT_TAGS), MAX_PAGE_TEXT_NODES))
         except Exception:  # noqa: BLE001 - exotic trees
             return ""
 
@@ -232,11 +240,13 @@ def read_page(tree, url: str | None = None) -> PageSignals:
     marked: list[Marked] = []
     title_tag = base_href = None
     h1s: list[str] = []
-    h1_elem = h1_order = None
+    h1_elem = h1_order = main_elem = None
     n_h1 = 0
     order = 0
     for order, elem in enumerate(root.iter(tag=etree.Element)):
         tag = elem.tag
+        if tag in _NEVER_MARKED:
+            continue
         if tag == "meta":
             content = elem.get("content")
             if content is not None:
@@ -261,6 +271,8 @@ def read_page(tree, url: str | None = None) -> PageSignals:
         if tag == "base":
             base_href = base_href or elem.get("href")
             continue
+        if main_elem is None and (tag in ("main", "article") or elem.get("role") == "main"):
+            main_elem = elem
         if tag == "h1":
             n_h1 += 1
             text = spaced_text(elem)
@@ -272,17 +284,15 @@ def read_page(tree, url: str | None = None) -> PageSignals:
                 h1s.append(text)
                 if h1_elem is None:
                     h1_elem, h1_order = elem, order
-        hint_attrs = (elem.get("class"), elem.get("id"), elem.get("itemprop"), elem.get("rel"))
-        hint = " ".join(filter(None, hint_attrs)).lower()
-        if tag == "a":
-            href = elem.get("href")
-            if href and _PROFILE_LINK.search(href):
-                hint = f"{hint} href-profile"
-        if tag in ("h1", "time") or elem.get("itemprop") is not None or elem.get("datetime") is not None or (
-            hint and any(token in hint for token in _HINTS)
-        ):
-            if len(marked) < MAX_MARKED:
-                marked.append(Marked(elem, order, hint))
+        cls, ident, itemprop = elem.get("class"), elem.get("id"), elem.get("itemprop")
+        keep = tag in ("h1", "time") or itemprop is not None or elem.get("datetime") is not None
+        if not keep and (cls or ident):
+            keep = bool(_HINT.search((f"{cls} {ident}" if cls and ident else cls or ident).lower()))
+        profile = tag == "a" and bool(_PROFILE_LINK.search(elem.get("href") or ""))
+        rel = elem.get("rel") if tag in ("a", "link") else None
+        if (keep or profile or (rel and "author" in rel.lower())) and len(marked) < MAX_MARKED:
+            hint = " ".join(filter(None, (cls, ident, itemprop, rel))).lower()
+            marked.append(Marked(elem, order, f"{hint} href-profile" if profile else hint))
 
     base = url
     if base_href:
@@ -293,8 +303,10 @@ def read_page(tree, url: str | None = None) -> PageSignals:
         if h1_elem is not None:
             before = _window(reversed(_BEFORE_H1(h1_elem)), 600)[::-1]
             after = _window([*h1_elem.itertext(), *_AFTER_H1(h1_elem)])
+        elif main_elem is not None:
+            after = _window(islice(main_elem.itertext(*_TEXT_TAGS), 200))
         else:
-            after = _window(_TOP_OF_MAIN(root))
+            after = []
     except Exception:  # noqa: BLE001 - exotic trees: no text signals
         after = []
     head = "\n".join(before)
