@@ -58,9 +58,11 @@ _TEXT_BY = re.compile(
     r"(?:by|author:|authors:|written by:?)[ \t]*\n?[ \t]*([^\n]{2,80})",
     re.I,
 )
-#: where a byline line can start (case-sensitive and anchored: scanning a whole page stays fast)
-_BY_LINE = re.compile(r"\n[ \t]*(?:(?:[Ww]ritten|[Pp]osted|[Rr]eported|[Rr]eviewed|[Aa]rticle|[Ww]ords|[Ss]tory|[Tt]ext|"
-                      r"[Pp]ublished|WRITTEN|POSTED) )?(?:[Bb]y|BY|[Aa]uthors?:|AUTHORS?:)")
+#: how a byline line can start (checked with str.startswith: scanning a whole page stays fast)
+_BY_STARTS = tuple(
+    form for word in ("by", "written", "posted", "reported", "reviewed", "article", "words", "story", "text", "published",
+                      "author") for form in (word, word.capitalize(), word.upper())
+)
 _HINT_KINDS = (("href-profile", "href_profile"), ("byline", "class_byline"), ("author", "class_author"), ("writer", "class_author"),
                ("user", "class_user"), ("poster", "class_user"), ("profile", "class_user"), ("submitted", "class_user"))
 _META_AUTHOR_KEYS = (
@@ -176,9 +178,11 @@ def _collect(sig: PageSignals) -> list[tuple[str, list[str], dict[str, float]]]:
             found.append(("text_by", names, {"text_distance": match.start() - sig.h1_offset}))
             break
     page_by = 0
-    text = "\n" + sig.page_text
-    for start in _BY_LINE.finditer(text):
-        match = _TEXT_BY.match(text, start.start())
+    lines = sig.page_text.split("\n")
+    for index, line in enumerate(lines):
+        if not line.lstrip().startswith(_BY_STARTS):
+            continue
+        match = _TEXT_BY.match("\n" + "\n".join(lines[index:index + 2]))
         if match is None:
             continue
         names = clean_author(match.group(1))
