@@ -242,6 +242,7 @@ def read_page(tree, url: str | None = None) -> PageSignals:
     h1s: list[str] = []
     h1_elem = h1_order = main_elem = None
     n_h1 = 0
+    hinted: dict[str, bool] = {}
     order = 0
     for order, elem in enumerate(root.iter(tag=etree.Element)):
         tag = elem.tag
@@ -287,7 +288,10 @@ def read_page(tree, url: str | None = None) -> PageSignals:
         cls, ident, itemprop = elem.get("class"), elem.get("id"), elem.get("itemprop")
         keep = tag in ("h1", "time") or itemprop is not None or elem.get("datetime") is not None
         if not keep and (cls or ident):
-            keep = bool(_HINT.search((f"{cls} {ident}" if cls and ident else cls or ident).lower()))
+            attrs = f"{cls} {ident}" if cls and ident else cls or ident
+            keep = hinted.get(attrs)
+            if keep is None:  # pages repeat their class names: each distinct one is searched once
+                keep = hinted[attrs] = _HINT.search(attrs.lower()) is not None
         profile = tag == "a" and bool(_PROFILE_LINK.search(elem.get("href") or ""))
         rel = elem.get("rel") if tag in ("a", "link") else None
         if (keep or profile or (rel and "author" in rel.lower())) and len(marked) < MAX_MARKED:
