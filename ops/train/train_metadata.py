@@ -29,13 +29,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from ops.train.datasets import FOLDS, REPO  # noqa: E402
 from ops.train.metadata_data import FIELDS, PageCandidates, load_candidates  # noqa: E402
 from workers.stages.html import metadata as metadata_entry  # noqa: E402
-from workers.stages.html.metadata_ranker import MODEL_DIR, LinearRanker, best  # noqa: E402
+from workers.stages.html.metadata_ranker import MODEL_DIR, LinearGate, LinearRanker, best  # noqa: E402
 
 TYPES = ["article", "forum", "product", "collection", "listing", "documentation", "service"]
 FALLBACKS = {"title": metadata_entry.TITLE_FALLBACK, "authors": metadata_entry.AUTHOR_FALLBACK,
              "date": metadata_entry.DATE_FALLBACK}
 L2 = {"title": 1.0, "authors": 1.0, "date": 1.0}
 MIN_FEATURE_PAGES = 3  # a feature seen on fewer training pages gets no weight
+#: with --gate: fields a page may not have (a title it always has) get a gate that leaves them
+#: empty when the best candidate looks unlikely; off by default (it costs accuracy, see the report)
+GATEABLE = ("authors", "date")
+GATED: tuple[str, ...] = ()
+GATE_KEEP = 0.998  # the gate's threshold keeps this share of the right answers of the training pages
 
 
 def _has_gold(page: PageCandidates, name: str) -> bool:
@@ -90,6 +95,55 @@ def fit(pages: list[PageCandidates], name: str, l2: float, iterations: int = 300
     return LinearRanker(weights=weights, bias=0.0, threshold=0.0)
 
 
+def fit_gate(pages: list[PageCandidates], name: str, ranker: LinearRanker, l2: float = 1.0) -> LinearGate:
+    """Logistic regression on the best candidate's features: output it (it is right) or leave the
+    field empty (the page has no gold value, or the best candidate is wrong)."""
+    rows, labels = [], []
+    for page in pages:
+        cands = page.candidates.get(name, [])
+        top = best(cands, ranker)
+        if top is None:
+            continue
+        rows.append(top.features)
+        labels.append(_has_gold(page, name) and page.labels[name][cands.index(top)])
+    names = sorted({f for r in rows for f in r})
+    index = {f: i for i, f in enumerate(names)}
+    X = np.zeros((len(rows), len(names) + 1))
+    X[:, -1] = 1.0  # bias
+    for i, row in enumerate(rows):
+        for feat, value in row.items():
+            X[i, index[feat]] = value
+    y = np.array(labels, dtype=float)
+    w = np.zeros(X.shape[1])
+    penalty = l2 * np.r_[np.ones(len(names)), 0.0]
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-np.clip(X @ w, -50, 50)))
+        grad = X.T @ (p - y) + penalty * w
+        H = (X * (p * (1 - p))[:, None]).T @ X + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(H, grad)
+        w -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    p = 1.0 / (1.0 + np.exp(-np.clip(X @ w, -50, 50)))
+    right = np.sort(p[y == 1])
+    threshold = float(right[int(len(right) * (1 - GATE_KEEP))]) if len(right) else 0.5
+    return LinearGate(weights={f: round(float(v), 6) for f, v in zip(names, w[:-1]) if abs(v) > 1e-9},
+                      bias=round(float(w[-1]), 6), threshold=round(threshold, 6))
+
+
+def fit_field(pages: list[PageCandidates], name: str) -> LinearRanker:
+    ranker = fit(pages, name, L2[name])
+    if name in GATED:
+        ranker = LinearRanker(ranker.weights, ranker.bias, ranker.threshold, fit_gate(pages, name, ranker))
+    return ranker
+
+
+def outputs_without_gold(pages: list[PageCandidates], name: str, rankers: dict[int, LinearRanker | None]) -> tuple[int, int]:
+    """(pages given a value, pages) among the pages that have no gold value for the field."""
+    without = [p for p in pages if not _has_gold(p, name)]
+    return sum(best(p.candidates.get(name, []), rankers[p.fold]) is not None for p in without), len(without)
+
+
 def choose(page: PageCandidates, name: str, ranker: LinearRanker | None):
     cands = page.candidates.get(name, [])
     chosen = best(cands, ranker, FALLBACKS[name])
@@ -126,6 +180,9 @@ def write_model(path: Path, ranker: LinearRanker, card: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"bias": ranker.bias, "threshold": ranker.threshold, "weights": dict(sorted(ranker.weights.items())),
                "card": card}
+    if ranker.gate is not None:
+        payload["gate"] = {"bias": ranker.gate.bias, "threshold": ranker.gate.threshold,
+                           "weights": dict(sorted(ranker.gate.weights.items()))}
     path.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
 
 
@@ -162,7 +219,11 @@ def main() -> None:
     ap.add_argument("--rebuild", action="store_true", help="recompute the candidates (else .cache/metadata)")
     ap.add_argument("--fields", default=",".join(FIELDS))
     ap.add_argument("--speed", type=int, metavar="STEP", help="time every STEP-th page and stop")
+    ap.add_argument("--gate", action="store_true", help="train presence gates for authors and date too")
     args = ap.parse_args()
+    if args.gate:
+        global GATED
+        GATED = GATEABLE
     if args.speed:
         speed(args.speed)
         return
@@ -179,12 +240,15 @@ def main() -> None:
         print(f"  fixed source order     {_fmt(fixed)}")
         fold_models = {}
         for k in range(FOLDS):
-            fold_models[k] = fit([p for p in pages if p.fold != k], name, L2[name])
+            fold_models[k] = fit_field([p for p in pages if p.fold != k], name)
         cv = accuracy(pages, name, fold_models)
-        full = fit(pages, name, L2[name])
+        full = fit_field(pages, name)
         fitted = accuracy(pages, name, {k: full for k in range(FOLDS)})
         print(f"  ranker, out-of-fold    {_fmt(cv)}")
         print(f"  ranker, training fit   {_fmt(fitted)}")
+        if name in GATEABLE:
+            given, n = outputs_without_gold(pages, name, fold_models)
+            print(f"  pages without a gold {name} given one anyway (out-of-fold): {given} of {n}")
         gap = fitted["ALL"][0] / fitted["ALL"][1] - cv["ALL"][0] / cv["ALL"][1]
         print(f"  fit - CV gap {gap:+.3f}")
         if args.write:

@@ -14,7 +14,7 @@ import pytest
 from workers.stages.clean_html import parse_html
 from workers.stages.html import metadata_ranker
 from workers.stages.html.metadata import PageMetadata, extract_metadata
-from workers.stages.html.metadata_ranker import MODEL_DIR, Candidate, LinearRanker, best, load_ranker
+from workers.stages.html.metadata_ranker import MODEL_DIR, Candidate, LinearGate, LinearRanker, best, load_ranker
 
 pytestmark = pytest.mark.unit
 
@@ -88,6 +88,17 @@ def test_best_picks_the_highest_probability_and_honours_the_threshold() -> None:
     assert best(cands, ranker).value == "y"
     assert best([Candidate("x", "x", {"b": 1.0})], ranker) is None  # below the threshold
     assert best([], ranker) is None
+
+
+def test_a_gate_leaves_the_field_empty_when_the_best_candidate_looks_unlikely(tmp_path: Path) -> None:
+    gate = LinearGate(weights={"src_text": -5.0}, bias=1.0, threshold=0.5)
+    ranker = LinearRanker(weights={"a": 1.0}, gate=gate)
+    assert best([Candidate("x", "x", {"a": 1.0})], ranker).value == "x"
+    assert best([Candidate("x", "x", {"a": 1.0, "src_text": 1.0})], ranker) is None
+    (tmp_path / "meta_date.json").write_text(json.dumps(
+        {"weights": {"src_meta_pub": 1.0}, "gate": {"weights": {"src_meta_pub": -9.0}, "bias": 0.0, "threshold": 0.5}}))
+    html = page('<meta property="article:published_time" content="2024-03-05">', "<h1>x</h1>")
+    assert extract_metadata(parse_html(html), model_dir=tmp_path).published_at is None
 
 
 def test_simple_fields_first_source_wins() -> None:

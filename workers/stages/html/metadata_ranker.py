@@ -18,7 +18,7 @@ from typing import Any
 
 from workers.stages.model_files import model_path
 
-__all__ = ["Candidate", "LinearRanker", "MODEL_DIR", "load_ranker", "best"]
+__all__ = ["Candidate", "LinearGate", "LinearRanker", "MODEL_DIR", "load_ranker", "best"]
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 
@@ -34,15 +34,31 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class LinearGate:
+    """Whether the page has the field at all, judged from its best candidate's features."""
+
+    weights: dict[str, float]
+    bias: float = 0.0
+    threshold: float = 0.5
+
+    def probability(self, features: dict[str, float]) -> float:
+        return _sigmoid(self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items()))
+
+
+@dataclass(frozen=True)
 class LinearRanker:
     weights: dict[str, float]
     bias: float = 0.0
     #: below this probability the best candidate is not output (the field stays empty)
     threshold: float = 0.0
+    gate: LinearGate | None = None
 
     def probability(self, features: dict[str, float]) -> float:
-        z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        return _sigmoid(self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items()))
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
 @lru_cache(maxsize=32)
@@ -51,10 +67,15 @@ def _load(path: str) -> LinearRanker | None:
         data = json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return None
+    gate = data.get("gate")
     return LinearRanker(
         weights={str(k): float(v) for k, v in data.get("weights", {}).items()},
         bias=float(data.get("bias", 0.0)),
         threshold=float(data.get("threshold", 0.0)),
+        gate=LinearGate(
+            weights={str(k): float(v) for k, v in gate.get("weights", {}).items()},
+            bias=float(gate.get("bias", 0.0)), threshold=float(gate.get("threshold", 0.5)),
+        ) if isinstance(gate, dict) else None,
     )
 
 
@@ -77,4 +98,8 @@ def best(candidates: list[Candidate], ranker: LinearRanker | None, fallback: lis
     for cand in candidates:
         cand.score = ranker.probability(cand.features)
     top = max(candidates, key=lambda c: c.score)
-    return top if top.score >= ranker.threshold else None
+    if top.score < ranker.threshold:
+        return None
+    if ranker.gate is not None and ranker.gate.probability(top.features) < ranker.gate.threshold:
+        return None
+    return top
