@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from itertools import islice
 from typing import Any
 
 from workers.stages.html.metadata_jsonld import ld_names
@@ -75,6 +76,7 @@ _META_AUTHOR_KEYS = (
 _MERGEABLE = frozenset(("itemprop_author", "rel_author", "class_author", "class_byline", "ld_article", "ld_page"))
 MAX_ELEMENTS = 40
 MAX_BYLINE_CHARS = 120
+MAX_BYLINE_PARTS = 40  # text pieces read from one author element
 
 
 def clean_author(name: Any) -> list[str]:
@@ -114,7 +116,7 @@ def _byline_texts(elem) -> list[tuple[str, str]]:
         return [("itemprop_name", name_elem.get("content") or element_text(name_elem))]
     if elem.get("content") and elem.tag != "meta":
         return [("content", elem.get("content"))]
-    parts = [t for t in (norm_space(x) for x in elem.itertext()) if t]
+    parts = [t for t in (norm_space(x) for x in islice(elem.itertext(), MAX_BYLINE_PARTS)) if t]
     if not parts:
         return []
     texts = [("whole", " ".join(parts))]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from workers.dates import find_dates, parse_datetime, plausible_publication
-from workers.stages.html.metadata_page import PageSignals, element_text
+from workers.stages.html.metadata_page import PageSignals, leading_text
 from workers.stages.html.metadata_ranker import Candidate
 
 __all__ = ["date_candidates"]
@@ -154,7 +154,7 @@ def _collect(sig: PageSignals) -> list[_Seen]:
                 rank=rank)
         if elem.tag == "h1":
             continue
-        text = element_text(elem)[:MAX_ELEMENT_CHARS]
+        text = leading_text(elem, MAX_ELEMENT_CHARS)
         if text:
             for found in find_dates(text, limit=2):
                 if _plausible(found.value):

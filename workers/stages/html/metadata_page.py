@@ -74,6 +74,20 @@ def element_text(elem) -> str:
         return ""
 
 
+def leading_text(elem, limit: int) -> str:
+    """About the first ``limit`` characters of the element's text (a big container is not read whole)."""
+    parts, size = [], 0
+    try:
+        for piece in elem.itertext():
+            parts.append(piece)
+            size += len(piece)
+            if size >= limit:
+                break
+    except (ValueError, AttributeError):
+        return ""
+    return norm_space("".join(parts))[:limit]
+
+
 def spaced_text(elem) -> str:
     """The element's text with its children's texts apart ("Legacy<br>of" -> "Legacy of")."""
     try:
