@@ -234,6 +234,8 @@ def main() -> None:
           + ", ".join(f"{n} {sum(len(p.candidates.get(n, [])) for p in pages) / len(pages):.1f}" for n in FIELDS)
           + f"; signals+candidates {1000 * sum(seconds) / len(seconds):.2f} ms/page mean,"
           f" {1000 * seconds[len(seconds) // 2]:.2f} median, {1000 * seconds[int(len(seconds) * 0.99)]:.2f} p99")
+    if not (args.cv or args.write):
+        return
     for name in args.fields.split(","):
         print(f"\n== {name}: right value among the candidates on {oracle(pages, name):.3f} of the pages with gold")
         fixed = accuracy(pages, name, {k: None for k in range(FOLDS)})
