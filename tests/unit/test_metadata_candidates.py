@@ -172,3 +172,9 @@ def test_no_date_on_the_page_gives_none() -> None:
     md = extract_metadata(parse_html("<html><body><h1>About us</h1><p>We make things.</p></body></html>"),
                           "https://example.com/about")
     assert md.published_at is None
+
+
+def test_title_text_read_as_latin1_upstream_is_repaired() -> None:
+    sig = signals("<title>A DIY Investor\u00e2\u0080\u0099s Guide | White Coat</title>", "<p>x</p>")
+    assert "a diy investor s guide" in by_key(title_candidates(sig))
+    assert sig.title_tag is not None

@@ -56,6 +56,18 @@ def norm_space(text: Any) -> str:
     return _WS.sub(" ", text).strip() if isinstance(text, str) else ""
 
 
+def repair_mojibake(text: str) -> str:
+    """UTF-8 text that was read as Latin-1 somewhere upstream ("Investorâ\x80\x99s" -> "Investor’s")."""
+    if "\u00e2\u0080" not in text and "\u00c3" not in text and "\u00c2" not in text:
+        return text
+    for codec in ("latin-1", "cp1252"):
+        try:
+            return text.encode(codec).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+    return text
+
+
 def norm_key(text: str | None) -> str:
     """The comparison key of a text: NFKC, lower case, words only (as WCXB compares)."""
     return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text or "").lower()))

@@ -10,7 +10,7 @@ import re
 from urllib.parse import urlsplit
 from collections.abc import Iterable
 
-from workers.stages.html.metadata_page import PageSignals, element_text, norm_key, norm_space
+from workers.stages.html.metadata_page import PageSignals, element_text, norm_key, norm_space, repair_mojibake
 from workers.stages.html.metadata_ranker import Candidate
 
 __all__ = ["strip_site_suffix", "title_candidates", "split_title"]
@@ -104,7 +104,7 @@ def _raw_titles(sig: PageSignals) -> list[tuple[str, str]]:
             text = element_text(h2)
             if text:
                 raw.append(("h2", text))
-    return [(s, t) for s, t in raw if len(t) <= MAX_TITLE_CHARS]
+    return [(s, repair_mojibake(t)) for s, t in raw if len(t) <= MAX_TITLE_CHARS]
 
 
 def _page_kind(sig: PageSignals) -> dict[str, bool]:
