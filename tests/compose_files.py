@@ -168,3 +168,17 @@ def env_file_value(value: str) -> str:
     if value.endswith("\\"):
         raise ValueError("a value ending with a backslash cannot be written in .env")
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "$$") + '"'
+
+
+def load_setup_module():
+    """ops/compose/setup.py as a module (it is a script, not part of the package)."""
+    import importlib.util
+    import sys
+
+    name = "gleaner_compose_setup"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "ops" / "compose" / "setup.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]

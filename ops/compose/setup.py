@@ -224,7 +224,8 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
-def main(env: Mapping[str, str] | None = None, say: Callable[[str], None] = _say) -> int:
+def main(env: Mapping[str, str] | None = None, say: Callable[[str], None] = _say,
+         run_setup: Callable[[Mapping[str, str], tuple[str, str] | None], None] = run_gleaner_setup) -> int:
     env = dict(os.environ if env is None else env)
     security = env.get("SETUP_SECURITY", "true").lower() not in ("false", "0", "no", "off")
     problems = check_secrets(env, security=security)
@@ -249,7 +250,7 @@ def main(env: Mapping[str, str] | None = None, say: Callable[[str], None] = _say
             admin = ("gleaner_admin", env["GLEANER_ES_ADMIN_PASSWORD"])
         else:
             say("SETUP_SECURITY=false: no users or roles (a development node without security)")
-        run_gleaner_setup(env, admin)
+        run_setup(env, admin)
     except SetupError as exc:
         say(f"setup failed: {exc}")
         return 1

@@ -25,6 +25,7 @@ from tests.compose_files import (
     env_file_value,
     interpolate,
     load_compose,
+    load_setup_module,
     parse_env_file,
 )
 
@@ -143,11 +144,7 @@ def test_interpolation_rules():
 
 
 def test_example_values_are_refused_by_setup(example_env):
-    sys.path.insert(0, str(ROOT / "ops" / "compose"))
-    try:
-        import setup as compose_setup
-    finally:
-        sys.path.pop(0)
+    compose_setup = load_setup_module()
     env = {**example_env, "GLEANER_REDIS_PASSWORD": example_env["REDIS_PASSWORD"]}
     problems = compose_setup.check_secrets(env)
     for name in SECRET_NAMES:
