@@ -131,6 +131,9 @@ def wait_for_elasticsearch(es: Elasticsearch, wait_s: float, *, sleep: Callable[
                 return
             last = _answer(resp)
         except httpx.TransportError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):  # no point waiting: the certificate will not change
+                raise SetupError(f"Elasticsearch at {es.url} has a certificate this step does not trust ({exc}); "
+                                 "GLEANER_ES_CA_CERTS names the CA that signed it") from None
             last = f"{exc.__class__.__name__}: {exc}"
         left = deadline - time.monotonic()
         if left <= 0:
