@@ -104,12 +104,22 @@ def normalized_role(role: Mapping[str, Any]) -> dict[str, Any]:
 class Elasticsearch:
     """The few Elasticsearch calls of this step, over httpx (TLS checked against ``ca_certs``)."""
 
-    def __init__(self, url: str, ca_certs: str | None, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, ca_certs: str | None, timeout: float = 30.0, retry_s: float = 60.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.url = url.rstrip("/")
         self._client = httpx.Client(base_url=self.url, verify=ca_certs or True, timeout=timeout)
+        self.retry_s, self._sleep = retry_s, sleep
 
-    def request(self, method: str, path: str, auth: tuple[str, str] | None, body: Any = None) -> httpx.Response:
-        return self._client.request(method, path, auth=auth, json=body)
+    def request(self, method: str, path: str, auth: tuple[str, str] | None, body: Any = None,
+                retry: bool = True) -> httpx.Response:
+        """One request; a 5xx (the security index still being created just after the first
+        start, for one) is tried again for up to ``retry_s``."""
+        deadline = time.monotonic() + self.retry_s
+        while True:
+            resp = self._client.request(method, path, auth=auth, json=body)
+            if resp.status_code < 500 or not retry or time.monotonic() >= deadline:
+                return resp
+            self._sleep(2.0)
 
     def close(self) -> None:
         self._client.close()
@@ -126,7 +136,7 @@ def wait_for_elasticsearch(es: Elasticsearch, wait_s: float, *, sleep: Callable[
     last, next_note = "no answer", 0.0
     while True:
         try:
-            resp = es.request("GET", "/", None)
+            resp = es.request("GET", "/", None, retry=False)
             if resp.status_code < 500:
                 return
             last = _answer(resp)

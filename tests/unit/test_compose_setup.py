@@ -30,6 +30,7 @@ class SecurityStandIn(ThreadingHTTPServer):
         self.users: dict[str, dict] = {}
         self.roles: dict[str, dict] = {}
         self.requests: list[tuple[str, str, str | None]] = []
+        self.unavailable_writes = 0  # answer this many writes with 503 (security index not ready)
 
     @property
     def url(self) -> str:
@@ -73,6 +74,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, {"username": user})
         if user != "elastic":
             return self._send(403, {"error": "forbidden"})
+        if self.command != "GET" and self.server.unavailable_writes > 0:
+            self.server.unavailable_writes -= 1
+            return self._send(503, {"error": {"type": "unavailable_shards_exception"}, "status": 503})
         if self.command == "POST" and parts[-1] == "_password":
             self.server.passwords[parts[2]] = body["password"]
             return self._send(200, {})
@@ -165,3 +169,11 @@ def test_elasticsearch_not_answering_fails_after_the_bound():
     code, lines, _ = _run({**_env("http://127.0.0.1:9"), "SETUP_ES_WAIT_S": "2"})
     assert code == 1 and 2 <= time.monotonic() - started < 8
     assert "did not answer within 2 s (SETUP_ES_WAIT_S)" in "\n".join(lines)
+
+
+def test_a_write_refused_with_503_just_after_the_first_start_is_tried_again(stand_in):
+    stand_in.unavailable_writes = 1
+    code, lines, _ = _run(_env(stand_in.url))
+    assert code == 0, lines
+    assert stand_in.passwords["kibana_system"] == HOSTILE[1]
+    assert [r[0] for r in stand_in.requests].count("POST") == 2
