@@ -91,8 +91,10 @@ def _bulk_batch(items: Sequence[IndexItem]) -> list[BulkItemResult]:
 @lru_cache(maxsize=1)
 def index_batcher() -> MicroBatcher[IndexItem, BulkItemResult]:
     """One bulk writer per worker process: the documents of the bundles its threads are running
-    go out together, flushed at ``GLEANER_INDEX_BATCH_SIZE`` documents or after ``GLEANER_INDEX_FLUSH_S``."""
+    go out together, flushed at ``GLEANER_INDEX_BATCH_SIZE`` documents, after
+    ``GLEANER_INDEX_FLUSH_S``, or once no bundle has come for ``GLEANER_INDEX_IDLE_FLUSH_S``."""
     settings = get_settings()
     return MicroBatcher(
-        _bulk_batch, max_size=settings.index_batch_size, max_wait_s=settings.index_flush_s, name="bulk-batcher"
+        _bulk_batch, max_size=settings.index_batch_size, max_wait_s=settings.index_flush_s,
+        idle_s=settings.index_idle_flush_s, name="bulk-batcher",
     )
