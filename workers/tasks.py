@@ -141,10 +141,11 @@ def with_redis(fn: Callable[[], T], *, what: str, wait_s: float | None = None) -
         try:
             return fn()
         except BROKER_ERRORS as exc:
-            if time.monotonic() + delay > deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise BrokerUnavailable(f"{what}: Redis unreachable: {exc}") from exc
             log.warning("redis unreachable, retrying", extra={"error": f"{what}: {exc}"[:300]})
-            time.sleep(delay)
+            time.sleep(min(delay, remaining))  # the last try comes at the deadline, not before it
             delay = min(delay * 2, 5.0)
 
 
