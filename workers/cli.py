@@ -369,7 +369,7 @@ def submit(
         if summary.not_submitted:
             console.print(f"  [red]{len(summary.not_submitted):,} pages could not be enqueued[/] "
                           f"({escape(summary.broker_error or 'broker error')}), from {escape(summary.not_submitted[0])} "
-                          f"on: submit them again", highlight=False)
+                          f"on: submit them again", highlight=False, soft_wrap=True)
         if not wait:
             if summary.not_submitted:
                 raise typer.Exit(1)

@@ -106,7 +106,7 @@ def test_producer_gives_up_and_reports_what_it_did_not_submit(stack: Stack, tmp_
     m = re.search(r"submitted ([\d,]+) pages", out)
     assert m, out
     submitted = int(m.group(1).replace(",", ""))
-    stack.figures("producer, redis gone for good", pages=n, queued_before_stop=queued * 32, submitted=submitted,
+    stack.figures("producer, redis gone for good", pages=n, bundles_queued_before_stop=queued, submitted=submitted,
                   not_submitted=n - submitted, exit_code=producer.returncode, gave_up_s=round(gave_up_s, 1))
     assert producer.returncode == 1, out
     assert 0 < submitted < n, out
