@@ -1,9 +1,8 @@
 """Gathering concurrent single-item calls into batches (bulk writes, ``nlp.pipe``).
 
 A worker running a thread pool hands each message's items to a ``MicroBatcher`` and blocks on
-their future; one background thread calls the batch function when ``max_size`` items are waiting,
-the oldest has waited ``max_wait_s`` (0: whatever has gathered while the previous batch ran), or
-no item has come for ``idle_s``. The batch function returns one result per item; an exception instance in its place is
+their future; one background thread calls the batch function when ``max_size`` items are waiting
+or the oldest has waited ``max_wait_s`` (0: whatever has gathered while the previous batch ran). The batch function returns one result per item; an exception instance in its place is
 that item's alone. Each message is acknowledged only after its own items' results are known, so
 batching keeps at-least-once delivery.
 """
@@ -39,13 +38,11 @@ def gather(source: queue.Queue[T], max_size: int, max_wait_s: float) -> list[T]:
 
 class MicroBatcher(Generic[In, Out]):
     def __init__(
-        self, fn: Callable[[Sequence[In]], Sequence[Out]], *, max_size: int, max_wait_s: float, name: str,
-        idle_s: float | None = None,
+        self, fn: Callable[[Sequence[In]], Sequence[Out]], *, max_size: int, max_wait_s: float, name: str
     ) -> None:
         self._fn = fn
         self._max_size = max_size
         self._max_wait_s = max_wait_s
-        self._idle_s = max_wait_s if idle_s is None else min(idle_s, max_wait_s)
         self._queue: queue.Queue[tuple[Sequence[In], Future[list[Out | BaseException]]]] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -79,13 +76,12 @@ class MicroBatcher(Generic[In, Out]):
 
     def _gather(self) -> list[tuple[Sequence[In], Future[list[Out | BaseException]]]]:
         """Block for one group, then take the groups that arrive within ``max_wait_s``, until
-        ``max_size`` items (a group is never split), or until none has come for ``idle_s``: the
-        burst is over, and its last items need not wait out ``max_wait_s``."""
+        ``max_size`` items (a group is never split)."""
         batch = [self._queue.get()]
         size = len(batch[0][0])
         deadline = time.monotonic() + self._max_wait_s
         while size < self._max_size:
-            remaining = min(deadline - time.monotonic(), self._idle_s)
+            remaining = deadline - time.monotonic()
             try:
                 group = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
             except queue.Empty:
