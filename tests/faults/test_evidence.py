@@ -24,8 +24,8 @@ def test_the_accounting_catches_an_injected_loss_and_an_injected_duplicate(stack
 
     # Injected loss: page 3's document disappears from the index.
     lost = marker(3, tag)
-    deleted = stack.es.delete_by_query(index="pages", query={"match_phrase": {"body": lost}}, refresh=True)
-    assert deleted["deleted"] == 1, deleted
+    (lost_id,) = look_up(stack.es, stack.redis, [lost]).indexed[lost]
+    assert stack.es.delete(index="pages", id=lost_id, refresh=True)["result"] == "deleted"
     # Injected duplicate: page 7's document indexed a second time, under another id (as a page
     # submitted once with its URL and once without would be).
     twice = marker(7, tag)
