@@ -501,6 +501,7 @@ def run_inprocess(parts: list[Path], tmp: Path, tag: str, warmup: Path) -> dict[
     startup = time.monotonic() - spawned
     cpu0 = sum(cpu_s(p.pid) or 0.0 for p in procs)
     es_meter.sample(initial=True)
+    busy0, steal0 = machine_cpu_s()
     started = time.monotonic()
     for proc in procs:
         proc.stdin.write("go\n")  # type: ignore[union-attr]
@@ -513,12 +514,16 @@ def run_inprocess(parts: list[Path], tmp: Path, tag: str, warmup: Path) -> dict[
         cpu_end[proc.pid] = cpu_s(proc.pid) or 0.0
         peaks.append(hwm_mb(proc.pid) or 0.0)
     wall = time.monotonic() - started
+    busy1, steal1 = machine_cpu_s()
     codes = [proc.wait() for proc in procs]
     for proc in procs:
         proc.stdout.close()  # type: ignore[union-attr]
         proc.stdin.close()  # type: ignore[union-attr]
     failed = sum(int(d.split()[3]) for d in dones if d.startswith("done "))
-    return {"wall": wall, "startup": startup, "cpu": sum(cpu_end.values()) - cpu0, "es_cpu": es_meter.used(),
+    own = sum(cpu_end.values()) - cpu0
+    es_used = es_meter.used()
+    return {"wall": wall, "startup": startup, "cpu": own, "es_cpu": es_used,
+            "other_cpu": max(0.0, busy1 - busy0 - own - es_used), "steal": steal1 - steal0,
             "codes": codes, "failed": failed, "done_lines": dones, "peak_rss_mb": max(peaks, default=0.0),
             "docs": [tmp / f"{tag}-docs{k}.jsonl" for k in range(len(parts))]}
 
@@ -549,6 +554,7 @@ def run_pipeline(corpus: Path, tmp: Path, tag: str, sample_s: float) -> dict[str
     stats0 = command_stats(monitor.redis)
     store = progress_store()
     logf = tmp / f"{tag}-submit.log"
+    busy0, steal0 = machine_cpu_s()
     launched_epoch, started = time.time(), time.monotonic()
     finished_epoch = None
     with logf.open("w") as fh:
@@ -567,6 +573,7 @@ def run_pipeline(corpus: Path, tmp: Path, tag: str, sample_s: float) -> dict[str
                     finished_epoch = time.time()
             waiter.join(0.02)
     wall = time.monotonic() - started
+    busy1, steal1 = machine_cpu_s()
     cpu = monitor.stop()
     stats1 = command_stats(monitor.redis)
     calls = {k: v - stats0.get(k, 0) for k, v in stats1.items() if v - stats0.get(k, 0) > 0}
@@ -576,6 +583,7 @@ def run_pipeline(corpus: Path, tmp: Path, tag: str, sample_s: float) -> dict[str
     created = state.created_at if state else None
     timed = (finished_epoch - created) if finished_epoch and created else wall
     return {"wall": timed, "command_wall": wall, "startup": (created - launched_epoch) if created else None,
+            "other_cpu": max(0.0, busy1 - busy0 - sum(cpu.values())), "steal": steal1 - steal0,
             "code": proc.returncode, "cpu": cpu, "idle": idle, "samples": monitor.samples, "redis_calls": calls,
             "summary": done.group(0) if done else text.strip().splitlines()[-1:]}
 
@@ -1300,7 +1308,9 @@ def bench(args: argparse.Namespace) -> int:
                     f"indexed {a_res['indexed']}; failed {a_res['failed']}; exit {a_res['codes']}; "
                     f"CPU {a_res['cpu']:.0f}s gleaner + {a_res['es_cpu']:.0f}s ES "
                     f"= {(a_res['cpu'] + a_res['es_cpu']) / args.pages * 1000:.0f} ms/page; "
-                    f"peak RSS {a_res['peak_rss_mb']:.0f} MB/process")
+                    f"peak RSS {a_res['peak_rss_mb']:.0f} MB/process; other processes on the machine meanwhile "
+                    f"{a_res['other_cpu']:.0f}s CPU ({a_res['other_cpu'] / a_res['wall']:.2f} cores), "
+                    f"{a_res['steal']:.0f}s stolen")
                 return a_res
 
             def mode_b() -> dict[str, Any]:
@@ -1316,7 +1326,9 @@ def bench(args: argparse.Namespace) -> int:
                 log(f"  (b) pipeline: {args.pages} pages in {b_res['wall']:.1f}s = {b_res['pps']:.1f} pages/s "
                     f"(from the first page in Redis to the last finished; the command took {b_res['command_wall']:.1f}s, "
                     f"its start-up before the first page {'n/a' if startup is None else f'{startup:.1f}s'}); "
-                    f"indexed {b_res['indexed']}; exit {b_res['code']}; {b_res['summary']}")
+                    f"indexed {b_res['indexed']}; exit {b_res['code']}; {b_res['summary']}; other processes on the "
+                    f"machine meanwhile {b_res['other_cpu']:.0f}s CPU ({b_res['other_cpu'] / b_res['command_wall']:.2f} "
+                    f"cores, the submit command included), {b_res['steal']:.0f}s stolen")
                 log("      CPU ms/page: " + "  ".join(f"{k} {v / args.pages * 1000:.1f}" for k, v in cpu.items())
                     + f"  total {sum(cpu.values()) / args.pages * 1000:.1f}")
                 idle = b_res["idle"]
