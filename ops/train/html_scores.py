@@ -63,14 +63,43 @@ def shingle_f1(pairs: list[tuple[str, str]]) -> tuple[float, float, float]:
     return shingle_tool.corpus_scores(counts)
 
 
-def report(title: str, rows, scores: dict, types: dict, threshold: float) -> dict:
+THRESHOLD_GRID = np.round(np.arange(0.2, 0.701, 0.05), 2)
+
+
+def f1_by_threshold(rows, scores: dict, grid=THRESHOLD_GRID) -> dict:
+    """key -> word F1 of the page at each threshold of ``grid``."""
+    out = {}
+    for r in rows:
+        key = r.id + r.dataset
+        out[key] = np.asarray([
+            wcxb_tool.word_prf(render(r.seg, keep_blocks(scores[key], r.tokens, t)), r.gold)[2] for t in grid
+        ])
+    return out
+
+
+def tune_thresholds(keys: list[str], table: dict, types: dict, grid=THRESHOLD_GRID, min_pages: int = 20) -> dict:
+    """The threshold of each predicted page type that gives its pages the best mean F1 (``default``:
+    the best over all pages, used for a type with fewer than ``min_pages`` pages)."""
+    best = {"default": float(grid[np.argmax(np.mean([table[k] for k in keys], axis=0))])}
+    for i, page_type in enumerate(PAGE_TYPES):
+        mine = [table[k] for k in keys if int(np.argmax(types[k])) == i]
+        best[page_type] = float(grid[np.argmax(np.mean(mine, axis=0))]) if len(mine) >= min_pages else best["default"]
+    return best
+
+
+def threshold_of(thresholds: dict, type_probs: np.ndarray) -> float:
+    return thresholds.get(PAGE_TYPES[int(np.argmax(type_probs))], thresholds["default"])
+
+
+def report(title: str, rows, scores: dict, types: dict, thresholds: dict) -> dict:
+    """Prints and returns the figures; ``thresholds``: key -> {page type: threshold} of that page's model."""
     print(f"\n{title}")
     wcxb, shub = [], []
     right, total = 0, 0
     confusion = defaultdict(int)
     for r in rows:
         key = r.id + r.dataset
-        keep = keep_blocks(scores[key], threshold)
+        keep = keep_blocks(scores[key], r.tokens, threshold_of(thresholds[key], types[key]))
         text = render(r.seg, keep)
         if r.dataset == "wcxb":
             wcxb.append((r.page_type, r.gold, text, r.with_snippets, r.without_snippets))

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Train the HTML main-content models and report them under domain-grouped cross-validation.
 
-Models (LightGBM, text files):
-- ``html_page_type.lgb.txt``: page type (7 WCXB types) from URL, declarations and page statistics;
-- ``html_blocks.lgb.txt``: first pass, the share of a block's words that is main content;
-- ``html_blocks_ctx.lgb.txt``: second pass, the same with the first pass's scores around the block
+Models (LightGBM text files, gzipped):
+- ``html_page_type.lgb.txt.gz``: page type (7 WCXB types) from URL, declarations and page statistics;
+- ``html_blocks.lgb.txt.gz``: first pass, the share of a block's words that is main content;
+- ``html_blocks_ctx.lgb.txt.gz``: second pass, the same with the first pass's scores around the block
   and in its containers as extra features (stacked on out-of-fold first-pass scores);
-- ``html_blocks.json``: the decision threshold and the feature names the models expect.
+- ``html_blocks.json``: the decision thresholds (per predicted page type, chosen on out-of-fold
+  scores) and the feature names the models expect.
 
 Data: the WCXB dev split and the ScrapingHub dev pages (``ops/train/datasets.py``), five folds
 grouped by registrable domain (``fold_of``). For fold k every model is trained without fold k's
@@ -25,7 +26,9 @@ shingle F1, page-type accuracy.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
+import pickle
 import sys
 import time
 from collections import Counter, defaultdict
@@ -41,11 +44,11 @@ import lightgbm as lgb  # noqa: E402
 
 from ops.train.datasets import FOLDS  # noqa: E402
 from ops.train.html_data import PageRows, load_rows  # noqa: E402
-from ops.train.html_scores import report  # noqa: E402
+from ops.train.html_scores import f1_by_threshold, report, tune_thresholds  # noqa: E402
 from workers.stages.html.features import (  # noqa: E402
     CATEGORICAL, CONTEXT_NAMES, FEATURE_NAMES, PAGE_TYPES, context_features,
 )
-from workers.stages.html.model import SETTINGS_FILE, THRESHOLD  # noqa: E402
+from workers.stages.html.model import BLOCKS_CTX_FILE, BLOCKS_FILE, PAGE_TYPE_FILE, SETTINGS_FILE, THRESHOLD  # noqa: E402
 from workers.stages.html.page_type import PAGE_TYPE_FEATURE_NAMES  # noqa: E402
 
 SHIPPED = REPO / "workers" / "stages" / "html" / "model"
@@ -145,17 +148,22 @@ class FoldModels:
     def __init__(self, page_type: lgb.Booster, blocks: lgb.Booster, blocks_ctx: lgb.Booster | None):
         self.page_type, self.blocks, self.blocks_ctx = page_type, blocks, blocks_ctx
 
-    def save(self, folder: Path, threshold: float, trained_on: str) -> None:
+    def save(self, folder: Path, thresholds: dict, trained_on: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self.page_type.save_model(str(folder / "html_page_type.lgb.txt"))
-        self.blocks.save_model(str(folder / "html_blocks.lgb.txt"))
-        if self.blocks_ctx is not None:
-            self.blocks_ctx.save_model(str(folder / "html_blocks_ctx.lgb.txt"))
-        (folder / SETTINGS_FILE).write_text(json.dumps({
-            "threshold": threshold, "features": FEATURE_NAMES, "context_features": list(CONTEXT_NAMES),
-            "page_type_features": PAGE_TYPE_FEATURE_NAMES, "page_types": list(PAGE_TYPES),
-            "second_pass": self.blocks_ctx is not None, "trained_on": trained_on,
-        }, indent=1) + "\n")
+        for name, model in ((PAGE_TYPE_FILE, self.page_type), (BLOCKS_FILE, self.blocks),
+                            (BLOCKS_CTX_FILE, self.blocks_ctx)):
+            if model is not None:
+                text = model.model_to_string().encode("utf-8")
+                (folder / name).write_bytes(gzip.compress(text, compresslevel=9, mtime=0))
+        write_settings(folder, thresholds, trained_on, self.blocks_ctx is not None)
+
+
+def write_settings(folder: Path, thresholds: dict, trained_on: str, second_pass: bool) -> None:
+    (folder / SETTINGS_FILE).write_text(json.dumps({
+        "thresholds": thresholds, "features": FEATURE_NAMES, "context_features": list(CONTEXT_NAMES),
+        "page_type_features": PAGE_TYPE_FEATURE_NAMES, "page_types": list(PAGE_TYPES), "second_pass": second_pass,
+        "trained_on": trained_on,
+    }, indent=1) + "\n")
 
 
 def train_all(rows: list[PageRows], second_pass: bool, log=print) -> FoldModels:
@@ -207,7 +215,19 @@ def main() -> int:
     ap.add_argument("--single-pass", action="store_true", help="no second (context) pass")
     ap.add_argument("--threshold", type=float, default=THRESHOLD)
     ap.add_argument("--json", type=Path, help="write the figures here")
+    ap.add_argument("--models-out", type=Path, default=FOLD_DIR, help=f"fold models go here (default {FOLD_DIR})")
+    ap.add_argument("--params", type=json.loads, default={},
+                    help='JSON overrides of the block model parameters, e.g. \'{"num_leaves": 31, "rounds": 500}\'')
+    ap.add_argument("--ptype-params", type=json.loads, default={}, help="JSON overrides of the page-type parameters")
+    ap.add_argument("--wcxb-only", action="store_true",
+                    help="also train a model on the WCXB pages only (models-out/wcxb-only) and score ScrapingHub with it")
     args = ap.parse_args()
+    global BLOCK_ROUNDS, PTYPE_ROUNDS
+    BLOCK_ROUNDS = int(args.params.pop("rounds", BLOCK_ROUNDS))
+    PTYPE_ROUNDS = int(args.ptype_params.pop("rounds", PTYPE_ROUNDS))
+    BLOCK_PARAMS.update(args.params)
+    PTYPE_PARAMS.update(args.ptype_params)
+    print(f"block model: {BLOCK_ROUNDS} rounds {BLOCK_PARAMS}\npage-type model: {PTYPE_ROUNDS} rounds {PTYPE_PARAMS}")
 
     t0 = time.time()
     rows = load_rows("wcxb") + load_rows("scrapinghub")
@@ -219,13 +239,14 @@ def main() -> int:
     oof_types: dict[str, np.ndarray] = {}
     fit_scores: dict[str, np.ndarray] = {}
     fit_types: dict[str, np.ndarray] = {}
+    fixed = {"default": args.threshold}
+    trained_on = {k: f"WCXB dev + ScrapingHub dev pages outside fold {k} (ops/train/datasets.py fold_of)" for k in folds}
     for k in folds:
         train = [r for r in rows if r.fold != k]
         test = [r for r in rows if r.fold == k]
         print(f"fold {k}: train {len(train)} pages, test {len(test)}", flush=True)
         models = train_all(train, second)
-        models.save(FOLD_DIR / f"fold-{k}", args.threshold,
-                    f"WCXB dev + ScrapingHub dev pages outside fold {k} (ops/train/datasets.py fold_of)")
+        models.save(args.models_out / f"fold-{k}", fixed, trained_on[k])
         scores, types = predict_rows(models, test)
         for r, s, t in zip(test, scores, types):
             oof_scores[r.id + r.dataset], oof_types[r.id + r.dataset] = s, t
@@ -235,19 +256,47 @@ def main() -> int:
                 fit_scores[r.id + r.dataset], fit_types[r.id + r.dataset] = s, t
         print(f"  done in {time.time() - t0:.0f} s", flush=True)
 
+    with (args.models_out / "oof.pkl").open("wb") as fh:  # for looking at the predictions afterwards
+        pickle.dump({"scores": oof_scores, "types": oof_types}, fh)
     scored = [r for r in rows if r.id + r.dataset in oof_scores]
-    figures = {"cv": report("CV (out of fold)", scored, oof_scores, oof_types, args.threshold)}
+    keys = [r.id + r.dataset for r in scored]
+    figures = {"cv_fixed": report(f"CV (out of fold), threshold {args.threshold}", scored, oof_scores, oof_types,
+                                  {key: fixed for key in keys})}
+    # thresholds per predicted page type: fold k's are chosen on the other folds' pages only
+    table = f1_by_threshold(scored, oof_scores)
+    fold_of_key = {r.id + r.dataset: r.fold for r in scored}
+    per_fold = {}
+    for k in folds:
+        per_fold[k] = tune_thresholds([key for key in keys if fold_of_key[key] != k], table, oof_types)
+        write_settings(args.models_out / f"fold-{k}", per_fold[k], trained_on[k], second)
+        print(f"  fold {k} thresholds (chosen on the other folds): {per_fold[k]}")
+    final_thresholds = tune_thresholds(keys, table, oof_types)
+    figures["thresholds"] = {"per_fold": per_fold, "final": final_thresholds}
+    figures["cv"] = report("CV (out of fold), thresholds per page type chosen on the other folds", scored,
+                           oof_scores, oof_types, {key: per_fold[fold_of_key[key]] for key in keys})
     if fit_scores:
         fitted = [r for r in rows if r.id + r.dataset in fit_scores]
         figures["fit"] = report(f"training fit (fold {folds[0]}'s model on its own training pages)", fitted,
-                                fit_scores, fit_types, args.threshold)
+                                fit_scores, fit_types, {r.id + r.dataset: per_fold[folds[0]] for r in fitted})
+    if args.wcxb_only:
+        print("model trained on the WCXB pages only, scored on the ScrapingHub pages", flush=True)
+        wcxb = [r for r in rows if r.dataset == "wcxb"]
+        shub = [r for r in rows if r.dataset == "scrapinghub"]
+        wcxb_thresholds = tune_thresholds([k for k in keys if k.endswith("wcxb")], table, oof_types)
+        models = train_all(wcxb, second)
+        models.save(args.models_out / "wcxb-only", wcxb_thresholds, "all WCXB dev pages (1,497), no ScrapingHub page")
+        scores, types = predict_rows(models, shub)
+        figures["wcxb_only"] = report("WCXB-only model on ScrapingHub dev", shub,
+                                      {r.id + r.dataset: s for r, s in zip(shub, scores)},
+                                      {r.id + r.dataset: t for r, t in zip(shub, types)},
+                                      {r.id + r.dataset: wcxb_thresholds for r in shub})
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1))
 
     if not args.no_final:
         print("final models: all dev pages", flush=True)
         models = train_all(rows, second)
-        models.save(SHIPPED, args.threshold, "all WCXB dev pages (1,497) and ScrapingHub dev pages (73)")
+        models.save(SHIPPED, final_thresholds, "all WCXB dev pages (1,497) and ScrapingHub dev pages (73)")
         print(f"  written to {SHIPPED} ({time.time() - t0:.0f} s)")
     return 0
 

@@ -27,6 +27,7 @@ _PARSER = lxml.html.HTMLParser(
     huge_tree=True, remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False, encoding="utf-8"
 )
 _OVERLONG_TAG = re.compile(rb"<([a-zA-Z][a-zA-Z0-9:_-]{0,63})\s[^<>]{%d,}>" % MAX_TAG_ATTRIBUTE_CHARS)
+_OVERLONG_TAG_TEXT = re.compile(_OVERLONG_TAG.pattern.decode())
 _TAG = re.compile(rb"<(/?)([a-zA-Z][a-zA-Z0-9:_-]{0,63})(?:\s[^<>]*)?(/?)>")
 _VOID = frozenset(
     b"area base br col embed hr img input link meta param source track wbr basefont frame isindex keygen".split()
@@ -40,10 +41,12 @@ _BLOCKISH = frozenset(
 _DEPTH_ERROR = "Excessive depth"
 
 
-def strip_overlong_tags(html: bytes) -> bytes:
+def strip_overlong_tags(html: str | bytes) -> str | bytes:
     """``html`` with the attributes of tags longer than ``MAX_TAG_ATTRIBUTE_CHARS`` removed."""
     if len(html) <= MAX_TAG_ATTRIBUTE_CHARS:
         return html
+    if isinstance(html, str):
+        return _OVERLONG_TAG_TEXT.sub(r"<\1>", html)
     return _OVERLONG_TAG.sub(rb"<\1>", html)
 
 

@@ -50,7 +50,7 @@ def extract_main_content(tree, url: str | None = None, model_dir: Path | None = 
         return MainContent("", page_type)
     X = block_features(seg, stats, probs)
     scores = models.block_scores(seg, X, stats.words, probs)
-    return MainContent(render(seg, keep_blocks(scores, models.threshold)), page_type)
+    return MainContent(render(seg, keep_blocks(scores, stats.words, models.threshold_for(page_type))), page_type)
 
 
 def clean_html(html: str | bytes, url: str | None = None, model_dir: Path | None = None) -> Extraction:

@@ -150,7 +150,7 @@ def _names() -> list[str]:
     names += ["pos", "words_before_share", "after_h1", "blocks_from_h1", "title_jaccard", "h1_jaccard", "is_h1"]
     for off in (-3, -2, -1, 1, 2, 3):
         names += [f"nb{off}_log_words", f"nb{off}_link_ratio", f"nb{off}_same_parent", f"nb{off}_heading"]
-    names += ["win_log_text_words", "page_log_blocks", "page_log_words", "page_link_ratio", "page_max_log_words"]
+    names += ["win_log_text_words", "dup_blocks", "page_log_blocks", "page_log_words", "page_link_ratio", "page_max_log_words"]
     names += [f"ptype_{t}" for t in PAGE_TYPES]
     return names
 
@@ -322,6 +322,12 @@ def block_features(seg: Segmented, stats: BlockText, page_type_probs: np.ndarray
     lo = np.clip(index.astype(np.int64) - 5, 0, n)
     hi = np.clip(index.astype(np.int64) + 6, 0, n)
     put(np.log1p(cum_text[hi] - cum_text[lo]))
+    # the same text elsewhere on the page (menus in the header and the footer, "Reply" under every post)
+    seen: dict[str, int] = {}
+    keys = [b.text.lower() for b in blocks]
+    for key in keys:
+        seen[key] = seen.get(key, 0) + 1
+    put(np.log([seen[key] for key in keys]))
 
     # page
     put(np.full(n, np.log1p(n)))

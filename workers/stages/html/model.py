@@ -7,6 +7,7 @@ shipped file of the same name (``workers/stages/model_files.py``).
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 from dataclasses import dataclass
@@ -21,11 +22,12 @@ from workers.stages.model_files import model_path
 __all__ = ["HtmlModels", "SETTINGS_FILE", "THRESHOLD", "keep_blocks", "load_models"]
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
-PAGE_TYPE_FILE = "html_page_type.lgb.txt"
-BLOCKS_FILE = "html_blocks.lgb.txt"
-BLOCKS_CTX_FILE = "html_blocks_ctx.lgb.txt"
+PAGE_TYPE_FILE = "html_page_type.lgb.txt.gz"
+BLOCKS_FILE = "html_blocks.lgb.txt.gz"
+BLOCKS_CTX_FILE = "html_blocks_ctx.lgb.txt.gz"
 SETTINGS_FILE = "html_blocks.json"
-#: a block is kept when its score (the expected share of its words that is main content) reaches this
+#: a block is kept when its score (the expected share of its words that is main content) reaches the
+#: threshold of the page's type (chosen in training on out-of-fold scores), else this
 THRESHOLD = 0.5
 #: when no block reaches the threshold, blocks scoring at least this share of the best score are kept...
 RESCUE_SHARE = 0.6
@@ -40,24 +42,28 @@ class HtmlModels:
     page_type: object  # lightgbm.Booster
     blocks: object
     blocks_ctx: object | None
-    threshold: float
+    thresholds: dict[str, float]  # per page type, and "default"
+
+    def threshold_for(self, page_type: str) -> float:
+        return self.thresholds.get(page_type, self.thresholds.get("default", THRESHOLD))
 
     def page_type_probs(self, page_features: np.ndarray) -> np.ndarray:
-        return self.page_type.predict(page_features[None, :])[0]
+        return self.page_type.predict(page_features[None, :], num_threads=1)[0]
 
     def block_scores(self, seg, X: np.ndarray, words: np.ndarray, page_type_probs: np.ndarray) -> np.ndarray:
         if len(X) == 0:
             return np.zeros(0)
         X[:, _PTYPE_COLS] = page_type_probs
-        p = self.blocks.predict(X)
+        p = self.blocks.predict(X, num_threads=1)  # one page: threads would cost more than they save
         if self.blocks_ctx is not None:
-            p = self.blocks_ctx.predict(np.hstack([X, context_features(seg, words, p)]))
+            p = self.blocks_ctx.predict(np.hstack([X, context_features(seg, words, p)]), num_threads=1)
         return p
 
 
-def keep_blocks(scores: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:
-    """Which blocks are main content: those scoring at least ``threshold``; on a page where none
-    does, the best-scoring ones, unless even the best is so low that nothing is content."""
+def keep_blocks(scores: np.ndarray, words: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:
+    """Which blocks are main content: those with words scoring at least ``threshold``; on a page
+    where none does, the best-scoring ones, unless even the best is so low that nothing is content."""
+    scores = np.where(words > 0, scores, 0.0)
     keep = scores >= threshold
     if not keep.any() and len(scores) and scores.max() >= RESCUE_MIN:
         keep = scores >= RESCUE_SHARE * scores.max()
@@ -86,13 +92,15 @@ def load_models(override_dir: Path | None = None) -> HtmlModels:
             import lightgbm  # noqa: PLC0415 - 0.3 s of imports, paid by processes that parse HTML only
 
             def booster(name: str):
-                return lightgbm.Booster(model_file=str(model_path(name, MODEL_DIR, key)))
+                text = gzip.decompress(model_path(name, MODEL_DIR, key).read_bytes()).decode("utf-8")
+                return lightgbm.Booster(model_str=text)
 
             settings = json.loads(model_path(SETTINGS_FILE, MODEL_DIR, key).read_text())
             _check(settings, "features", FEATURE_NAMES)
             _check(settings, "context_features", list(CONTEXT_NAMES))
             _check(settings, "page_type_features", PAGE_TYPE_FEATURE_NAMES)
             ctx = booster(BLOCKS_CTX_FILE) if settings.get("second_pass") else None
-            models = HtmlModels(booster(PAGE_TYPE_FILE), booster(BLOCKS_FILE), ctx, float(settings["threshold"]))
+            thresholds = {str(k): float(v) for k, v in (settings.get("thresholds") or {}).items()}
+            models = HtmlModels(booster(PAGE_TYPE_FILE), booster(BLOCKS_FILE), ctx, thresholds)
             _loaded[key] = models
     return models

@@ -54,7 +54,10 @@ COUNT_TAGS = ("p", "a", "li", "h1", "h2", "h3", "h4", "table", "tr", "form", "in
               "article", "section", "nav", "aside", "time", "blockquote", "select", "dl", "dt", "figure", "iframe",
               "ul", "ol", "span", "div", "footer", "header", "main", "label", "textarea", "video", "svg", "meta")
 
-_PATH_TOKEN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_WORD = re.compile(r"[a-z0-9]+")
+_COMMERCE = list(TEXT_GROUPS).index("commerce")
+_DATE = list(TEXT_GROUPS).index("date")
+_BREADCRUMB = 1 << list(CLASS_GROUPS).index("breadcrumb")
 _YEAR = re.compile(r"/(?:19|20)\d\d/")
 _DIGITS = re.compile(r"\d{4,}")
 
@@ -71,6 +74,9 @@ def _names() -> list[str]:
               "has_h1", "rep_max", "rep_words_share", "rep_groups"]
     names += [f"text_{g}" for g in TEXT_GROUPS]
     names += [f"cls_{g}" for g in CLASS_GROUPS]
+    names += [f"title_{g}" for g in URL_GROUPS] + [f"h1_{g}" for g in URL_GROUPS]
+    names += ["linked_headings", "linked_heading_share", "price_blocks", "date_blocks", "has_breadcrumb",
+              "rep_linked_items", "block_text_groups"]
     return names
 
 
@@ -147,6 +153,29 @@ def page_type_features(seg: Segmented, stats: BlockText, url: str | None) -> np.
         feats += list((bits * words[:, None]).sum(axis=0) / total)
     else:
         feats += [0.0] * (len(TEXT_GROUPS) + len(CLASS_GROUPS))
+    # the words of the title and the main heading, read with the URL's vocabulary
+    for text in (seg.title, seg.h1):
+        hits = [0.0] * len(URL_GROUPS)
+        for token in _WORD.findall(text.lower()):
+            i = _URL_LOOKUP.get(token)
+            if i is not None and len(token) > 2:
+                hits[i] += 1.0
+        feats += hits
+    # teasers: headings that are links (listings, collections), prices, dates, a breadcrumb trail
+    heading_links = [b for b in blocks if b.heading and 2 * b.link_chars >= len(b.text)]
+    groups = stats.groups if n else np.zeros((1, len(TEXT_GROUPS)))
+    linked_items = 0
+    if n:
+        item_keys: dict[int, int] = {}
+        for i, b in enumerate(blocks):
+            if 2 * b.link_chars >= len(b.text) and len(b.ancestors) > 1 and 3 <= words[i] <= 25:
+                key = seg.el_sigc[b.ancestors[1]]
+                item_keys[key] = item_keys.get(key, 0) + 1
+        linked_items = max(item_keys.values(), default=0)
+    feats += [float(np.log1p(len(heading_links))), float(len(heading_links) / max(headings, 1)),
+              float(np.log1p((groups[:, _COMMERCE] > 0).sum())), float(np.log1p((groups[:, _DATE] > 0).sum())),
+              float(any(b.near_mask & _BREADCRUMB for b in blocks)), float(np.log1p(linked_items)),
+              float((groups.sum(axis=1) > 0).mean())]
     out = np.asarray(feats, dtype=np.float32)
     assert len(out) == len(PAGE_TYPE_FEATURE_NAMES), (len(out), len(PAGE_TYPE_FEATURE_NAMES))
     return out

@@ -72,6 +72,11 @@ _TAG_FLAGS = {
     "address": F_ADDRESS, "small": F_SMALL, "time": F_TIME, "kbd": F_CODE, "samp": F_CODE, "tt": F_CODE,
     "fieldset": F_FORM, "legend": F_FORM, "dialog": F_HIDDEN, "noscript": F_NOSCRIPT,
 }
+# inline elements that format words rather than hold items of their own
+_FORMATTING = frozenset((
+    "b", "strong", "i", "em", "u", "s", "sup", "sub", "mark", "abbr", "font", "small", "code", "kbd", "var", "q",
+    "bdi", "bdo", "wbr", "tt", "big", "strike", "ins", "del", "dfn", "samp", "cite", "acronym",
+))
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TEXT_ITEMPROPS = frozenset(("articlebody", "text", "reviewbody", "description", "recipeinstructions"))
@@ -117,46 +122,38 @@ class Segmented:
     n_elements: int = 0
 
 
-class _Frame:
-    __slots__ = ("block_el", "flags", "near", "any", "heading", "is_block", "inline_mask")
-
-    def __init__(self, block_el, flags, near, any_, heading, is_block, inline_mask):
-        self.block_el = block_el
-        self.flags = flags
-        self.near = near
-        self.any = any_
-        self.heading = heading
-        self.is_block = is_block
-        self.inline_mask = inline_mask
+# a frame of the walk, one per open element: (holder, flags, near mask, any mask, heading level,
+# is a block-level element, mask of the inline elements opened inside the holder)
+_ROOT_FRAME = (-1, 0, 0, 0, 0, False, 0)
 
 
-def _own_mask(el) -> int:
+def _attributes(el, keys: list[str]) -> tuple[int, int]:
+    """(vocabulary mask, context flags) from an element's attributes."""
     mask = 0
+    flags = 0
     get = el.get
-    for attr in ("class", "id", "itemprop"):
-        value = get(attr)
-        if value:
-            mask |= attribute_mask(value)
-    role = get("role")
-    if role:
-        mask |= role_mask(role)
-    return mask
-
-
-def _own_flags(el, tag: str) -> int:
-    flags = _TAG_FLAGS.get(tag, 0)
-    if tag == "a" and el.get("href") is None:
-        flags = 0
-    get = el.get
-    if get("hidden") is not None or get("aria-hidden") == "true":
-        flags |= F_HIDDEN
-    style = get("style")
-    if style and _HIDDEN_STYLE.search(style):
-        flags |= F_HIDDEN
-    prop = get("itemprop")
-    if prop and prop.lower() in _TEXT_ITEMPROPS:
-        flags |= F_ITEMPROP_TEXT
-    return flags
+    for key in keys:
+        if key == "class" or key == "id":
+            value = get(key)
+            if value:
+                mask |= attribute_mask(value)
+        elif key == "itemprop":
+            value = get(key)
+            if value:
+                mask |= attribute_mask(value)
+                if value.lower() in _TEXT_ITEMPROPS:
+                    flags |= F_ITEMPROP_TEXT
+        elif key == "role":
+            mask |= role_mask(get(key) or "")
+        elif key == "hidden":
+            flags |= F_HIDDEN
+        elif key == "aria-hidden":
+            if get(key) == "true":
+                flags |= F_HIDDEN
+        elif key == "style":
+            if _HIDDEN_STYLE.search(get(key) or ""):
+                flags |= F_HIDDEN
+    return mask, flags
 
 
 def _head_facts(root, seg: Segmented) -> None:
@@ -196,69 +193,93 @@ def segment(root) -> Segmented:
     parts: list[str] = []
     link_chars = 0
     line_breaks = 0
-    stack: list[_Frame] = []
+    stack: list[tuple] = []
     block_stack: list[int] = []
     first_h1 = ""
+    item_ended = False  # the last thing walked was the end of an inline item with nothing after it
+    last_break = -1  # index in parts of the last <br> of the block being built
 
-    def flush() -> None:
-        nonlocal parts, link_chars, line_breaks, first_h1
-        if not parts:
-            return
+    def flush(frame: tuple) -> None:
+        nonlocal parts, link_chars, line_breaks, first_h1, last_break
         text = "".join(parts)
         if line_breaks:
             text = "\n".join(filter(None, (_WS.sub(" ", line).strip() for line in text.split(BR))))
         else:
             text = _WS.sub(" ", text).strip()
         if text:
-            frame = stack[-1]
-            holder = frame.block_el
+            inline = frame[6]
             blocks.append(Block(
-                text, min(link_chars, len(text)), holder, tuple(block_stack[-1:-ANCESTOR_LEVELS - 1:-1]), frame.flags,
-                frame.near | frame.inline_mask, frame.any | frame.inline_mask, frame.heading, len(block_stack),
-                line_breaks,
+                text, min(link_chars, len(text)), frame[0], tuple(block_stack[-1:-ANCESTOR_LEVELS - 1:-1]), frame[1],
+                frame[2] | inline, frame[3] | inline, frame[4], len(block_stack), line_breaks,
             ))
-            if frame.heading == 1 and not first_h1:
+            if frame[4] == 1 and not first_h1:
                 first_h1 = text
         parts = []
         link_chars = 0
         line_breaks = 0
+        last_break = -1
 
     walker = etree.iterwalk(root, events=("start", "end"))
+    tag_flags = _TAG_FLAGS
+    headings = _HEADINGS
     for event, el in walker:
         tag = el.tag
         if not isinstance(tag, str):  # comments, processing instructions, entities
             if event == "end" and el.tail:
                 parts.append(el.tail)
-                if stack and stack[-1].flags & F_LINK:
+                if stack and stack[-1][1] & F_LINK:
                     link_chars += len(el.tail)
             continue
-        tag = tag.lower() if not tag.islower() else tag
+        if not tag.islower():
+            tag = tag.lower()
         if event == "start":
             tag_counts[tag] = tag_counts.get(tag, 0) + 1
+            parent = stack[-1] if stack else _ROOT_FRAME
             if tag in SKIP_TAGS:
                 if tag == "script" and el.text and "ld+json" in (el.get("type") or ""):
                     ld_types.extend(_ld_types(el.text))
                 walker.skip_subtree()
-                stack.append(stack[-1] if stack else _Frame(-1, 0, 0, 0, 0, False, 0))
+                stack.append(parent)
                 continue
-            parent = stack[-1] if stack else None
-            mask = _own_mask(el)
-            flags = _own_flags(el, tag) | (parent.flags if parent else 0)
-            heading = _HEADINGS.get(tag) or (parent.heading if parent else 0)
             if tag == "br":
+                stack.append(parent)
+                if parts and last_break >= 0 and all(p.isspace() for p in parts[last_break + 1 :]):
+                    # a blank line (<br><br>) ends a paragraph: the text after it is a block of its own
+                    del parts[last_break:]
+                    line_breaks -= 1
+                    if parts:
+                        flush(parent)
+                    last_break = -1
+                    continue
+                if not parts or all(p.isspace() for p in parts):
+                    continue  # a break before any text of the block
+                last_break = len(parts)
                 parts.append(BR)
                 line_breaks += 1
-                stack.append(parent or _Frame(-1, 0, 0, 0, 0, False, 0))
                 continue
+            flags = tag_flags.get(tag, 0)
+            keys = el.keys()
+            if keys:
+                mask, own = _attributes(el, keys)
+                flags |= own
+                if tag == "a" and "href" not in keys:
+                    flags -= F_LINK
+            else:
+                mask = 0
+                if tag == "a":
+                    flags = 0
+            flags |= parent[1]
+            heading = headings.get(tag) or parent[4]
             is_block = tag in BLOCK_TAGS
             if is_block:
-                flush()
+                if parts:
+                    flush(parent)
                 index = len(el_tag)
-                parent_index = parent.block_el if parent else -1
+                parent_index = parent[0]
                 el_tag.append(tag)
                 el_parent.append(parent_index)
-                cls = el.get("class")
-                first_class = cls.split(None, 1)[0] if cls and cls.strip() else ""
+                cls = el.get("class") if keys else None
+                first_class = cls.split(None, 1)[0] if cls and not cls.isspace() else ""
                 if parent_index >= 0:
                     el_sig.append(hash((el_sig[parent_index], tag)))
                     el_sigc.append(hash((el_sigc[parent_index], tag, first_class)))
@@ -275,35 +296,36 @@ def segment(root) -> Segmented:
                     grand = el_parent[parent_index]
                     if grand >= 0:
                         near |= el_mask[grand]
-                frame = _Frame(index, flags, near, mask | (parent.any if parent else 0), heading, True, 0)
-                stack.append(frame)
+                stack.append((index, flags, near, mask | parent[3], heading, True, 0))
                 block_stack.append(index)
             else:
-                inline_mask = (parent.inline_mask if parent else 0) | mask
-                stack.append(_Frame(
-                    parent.block_el if parent else -1, flags, parent.near if parent else 0,
-                    parent.any if parent else 0, heading, False, inline_mask,
-                ))
+                stack.append((parent[0], flags, parent[2], parent[3], heading, False, parent[6] | mask))
+                # two items written side by side ("<a>Shoe</a><span>$99</span>", "Jane Doe</span><span>
+                # Published"): a page's style sets them apart, the text gets a space between them
+                if item_ended and tag not in _FORMATTING and parts and not parts[-1][-1:].isspace():
+                    parts.append(" ")
+            item_ended = False
             text = el.text
             if text:
                 if not is_block and parts and parts[-1][-1:].islower() and text[0].isupper():
-                    parts.append(" ")  # "By Jane Doe</span><span>Published": two items shown apart
+                    parts.append(" ")
                 parts.append(text)
                 if flags & F_LINK:
                     link_chars += len(text)
         else:  # end
-            frame = stack[-1]
-            if frame.is_block and tag in BLOCK_TAGS:
-                flush()
-                el_end[frame.block_el] = len(blocks)
+            frame = stack.pop()
+            if frame[5] and tag in BLOCK_TAGS:
+                if parts:
+                    flush(frame)
+                el_end[frame[0]] = len(blocks)
                 block_stack.pop()
-            stack.pop()
             tail = el.tail
+            item_ended = not frame[5] and tag not in _FORMATTING and not tail
             if tail:
-                if not frame.is_block and parts and parts[-1][-1:].islower() and tail[0].isupper():
+                if not frame[5] and parts and parts[-1][-1:].islower() and tail[0].isupper():
                     parts.append(" ")
                 parts.append(tail)
-                if stack and stack[-1].flags & F_LINK:
+                if stack and stack[-1][1] & F_LINK:
                     link_chars += len(tail)
     seg.h1 = first_h1
     seg.ld_types = ld_types

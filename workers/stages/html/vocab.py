@@ -81,7 +81,7 @@ TEXT_GROUPS: dict[str, str] = {
     "meta": r"(?:posted|published|updated|written by|min read|minutes? read|views|by)\b",
     "reply": r"(?:reply|replies|quote|report|permalink|joined|posts:|likes?|upvotes?|comments?)\b",
     "commerce": r"(?:[$€£¥]\s?\d|add to (?:cart|bag|basket)|buy now|in stock|out of stock|free shipping|checkout|wishlist)",
-    "date": r"(?:(?:19|20)\d\d\b|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b)",
+    "date": r"(?:(?:19|20)\d\d\b|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b|\d{1,2}(?:st|nd|rd|th)? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b)",
     "contact": r"(?:@\w+\.\w{2,}|contact\b|phone\b|tel\b|email\b|\+\d[\d\s().-]{8,}\d)",
 }
 
