@@ -204,6 +204,64 @@ def predict_rows(models: FoldModels, rows: list[PageRows]) -> tuple[list[np.ndar
     return split_pages(p, rows), ptypes
 
 
+# ----------------------------------------------------------------------------- model card
+
+
+def _type_table(by_type: dict, fit: dict | None) -> list[str]:
+    lines = ["| page type | CV word F1 | training fit | gap |", "|---|---|---|---|"]
+    for t in [*PAGE_TYPES, "ALL"]:
+        if t in by_type:
+            f = fit.get(t) if fit else None
+            lines.append(f"| {t} | {by_type[t]:.3f} | {f:.3f} | {f - by_type[t]:+.3f} |" if f is not None
+                         else f"| {t} | {by_type[t]:.3f} | | |")
+    return lines
+
+
+def write_card(path: Path, figures: dict, argv: str) -> None:
+    """The model card beside the shipped models: data, method, figures (CV and fit)."""
+    cv, fit = figures.get("cv", {}), figures.get("fit", {})
+    lines = [
+        "# HTML main-content models",
+        "",
+        "Trained by `ops/train/train_html.py" + (f" {argv}" if argv else "") + "` (LightGBM "
+        f"{lgb.__version__}); the stage reads them through `workers/stages/html/model.py`.",
+        "",
+        "- `html_page_type.lgb.txt.gz`: page type (article, forum, product, collection, listing, documentation,",
+        "  service) from the URL, the page's declarations (JSON-LD `@type`, `og:type`), tag counts and block",
+        "  statistics (`page_type.py`).",
+        "- `html_blocks.lgb.txt.gz`, `html_blocks_ctx.lgb.txt.gz`: the share of a text block's words that is main",
+        "  content, in two passes (`features.py`; the second adds the first pass's scores around the block and",
+        "  in its containers). Labels: each block's share of tokens aligned with the page's gold main content.",
+        "- `html_blocks.json`: feature names, whether the second pass runs, and the threshold per predicted",
+        "  page type.",
+        "",
+        "**Trained on** the development pages only: the WCXB dev split (`../shared/bench/wcxb-dev`, 1,497 pages",
+        "of 1,295 domains, CC-BY-4.0, M. Foley, WCXB v1.0) and the ScrapingHub article-extraction dev pages",
+        "(`../shared/bench/extraction-dev`, 73 pages). No test split, no other data.",
+        "",
+        "**Figures** (five folds grouped by registrable domain, `ops/train/datasets.py`; CV = each page scored",
+        "by models trained without its fold; training fit = fold "
+        f"{figures.get('fit_fold', 0)}'s models on their own training pages):",
+        "",
+        *_type_table(cv.get("wcxb", {}), fit.get("wcxb")),
+        "",
+        f"- page-type accuracy: CV {cv.get('page_type_accuracy', float('nan')):.3f}, fit "
+        f"{fit.get('page_type_accuracy', float('nan')):.3f}",
+    ]
+    if "scrapinghub" in cv:
+        lines.append(f"- ScrapingHub dev shingle F1: CV {cv['scrapinghub']['F1']:.3f}"
+                     + (f", fit {fit['scrapinghub']['F1']:.3f}" if "scrapinghub" in fit else ""))
+    if "wcxb_only" in figures and "scrapinghub" in figures["wcxb_only"]:
+        lines.append(f"- ScrapingHub dev shingle F1 of a model trained on WCXB only: "
+                     f"{figures['wcxb_only']['scrapinghub']['F1']:.3f}")
+    final = figures.get("thresholds", {}).get("final")
+    if final:
+        lines.append("- thresholds (chosen on the out-of-fold scores): "
+                     + ", ".join(f"{k} {v:.2f}" for k, v in final.items()))
+    lines += ["", "`make bench-extract` measures the same under `gleaner parse` itself, next to trafilatura.", ""]
+    path.write_text("\n".join(lines))
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -275,6 +333,7 @@ def main() -> int:
     figures["cv"] = report("CV (out of fold), thresholds per page type chosen on the other folds", scored,
                            oof_scores, oof_types, {key: per_fold[fold_of_key[key]] for key in keys})
     if fit_scores:
+        figures["fit_fold"] = folds[0]
         fitted = [r for r in rows if r.id + r.dataset in fit_scores]
         figures["fit"] = report(f"training fit (fold {folds[0]}'s model on its own training pages)", fitted,
                                 fit_scores, fit_types, {r.id + r.dataset: per_fold[folds[0]] for r in fitted})
@@ -297,6 +356,7 @@ def main() -> int:
         print("final models: all dev pages", flush=True)
         models = train_all(rows, second)
         models.save(SHIPPED, final_thresholds, "all WCXB dev pages (1,497) and ScrapingHub dev pages (73)")
+        write_card(SHIPPED / "README.md", figures, " ".join(sys.argv[1:]))
         print(f"  written to {SHIPPED} ({time.time() - t0:.0f} s)")
     return 0
 
