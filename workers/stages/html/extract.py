@@ -6,7 +6,7 @@
 4. Score every block (LightGBM, two passes: the second sees the first's scores around the block
    and in its containers) and keep the main-content ones (``model.keep_blocks``).
 5. Body text from the kept blocks (``render``); metadata from the same tree
-   (``metadata_html.extract_metadata``, read after the blocks: it may not change the tree).
+   (``metadata.extract_metadata``, read after the blocks: it may not change the tree).
 
 Pure: no I/O but the model files, read once per process.
 """
@@ -26,7 +26,7 @@ from workers.stages.html.model import keep_blocks, load_models
 from workers.stages.html.page_type import page_type_features
 from workers.stages.html.render import render
 from workers.stages.html.segment import segment
-from workers.stages.metadata_html import PageMetadata, extract_metadata
+from workers.stages.html.metadata import PageMetadata, extract_metadata
 
 __all__ = ["MainContent", "clean_html", "extract_main_content"]
 
@@ -60,7 +60,7 @@ def clean_html(html: str | bytes, url: str | None = None, model_dir: Path | None
         return Extraction(body="")
     content = extract_main_content(tree, url, model_dir)
     try:
-        meta = extract_metadata(tree, url)
+        meta = extract_metadata(tree, url, model_dir=model_dir)
     except Exception as err:  # noqa: BLE001 - metadata is best effort, the body still counts
         LOGGER.debug("metadata failed: %s %s", type(err).__name__, url)
         meta = PageMetadata()
