@@ -402,7 +402,7 @@ def parse_bundle(messages: list[Any]) -> BundleOutcome:
         page = _page_of(msg)
         if msg.record:  # the URL and collection were in the record: a later failure is recorded with them
             message.update(url=page.url, collection=page.collection)
-        parsed = parse_page(page, batch_id=msg.batch_id, limits=limits)
+        parsed = parse_page(page, batch_id=msg.batch_id, limits=limits, model_dir=settings.model_dir)
         return parsed.model_copy(update={"seq": msg.seq}).model_dump(mode="json")
 
     for message in messages:

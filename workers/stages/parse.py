@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import trafilatura
+from pathlib import Path
 
 from workers import __version__
 from workers.models import Extraction, ParsedPage, RawPage
-from workers.stages.clean_html import clean_html
+from workers.stages.html import clean_html
 from workers.stages.clean_text import clean_text_dump
 from workers.stages.decode import decode_bytes, looks_like_html
 from workers.stages.errors import PermanentPageError
@@ -17,7 +16,7 @@ from workers.stages.language import detect_language
 from workers.stages.text_stats import count_words
 from workers.stages.urls import document_id, domain_of
 
-HTML_EXTRACTOR = f"gleaner-html-{__version__}+trafilatura-{trafilatura.__version__}"
+HTML_EXTRACTOR = f"gleaner-html-{__version__}"
 TEXT_EXTRACTOR = f"gleaner-textdump-{__version__}"
 
 
@@ -27,9 +26,12 @@ class ParseLimits:
     min_body_words: int = 20
 
 
-def parse_page(page: RawPage, *, batch_id: str | None = None, limits: ParseLimits = ParseLimits()) -> ParsedPage:
+def parse_page(
+    page: RawPage, *, batch_id: str | None = None, limits: ParseLimits = ParseLimits(), model_dir: Path | None = None
+) -> ParsedPage:
     """Decode, classify, clean and describe one page.
 
+    ``model_dir`` (settings ``model_dir``) holds model files that replace the shipped ones.
     Raises ``PermanentPageError`` when the page cannot become a document: binary or empty
     content, or too little text left after cleaning.
     """
@@ -39,7 +41,7 @@ def parse_page(page: RawPage, *, batch_id: str | None = None, limits: ParseLimit
         text = text[: limits.max_text_chars]
     kind = page.kind or ("html" if looks_like_html(text) else "text")
     if kind == "html":
-        extraction, extractor = clean_html(text, url=page.url), HTML_EXTRACTOR
+        extraction, extractor = clean_html(text, url=page.url, model_dir=model_dir), HTML_EXTRACTOR
     else:
         extraction, extractor = clean_text_dump(text, url=page.url), TEXT_EXTRACTOR
     _require_article(extraction, limits)
