@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import islice
+from pathlib import Path
 
 from workers.config import Settings
 from workers.models import Document, ParsedPage, RawPage
@@ -34,20 +35,21 @@ class ProcessedPage:
 
 
 def parse_inputs(paths: Iterable[str], settings: Settings) -> Iterator[ParsedPage | PageFailure]:
-    limits = ParseLimits(max_text_chars=settings.max_text_chars, min_body_words=settings.min_body_words,
-                         model_dir=settings.model_dir)
+    limits = ParseLimits(max_text_chars=settings.max_text_chars, min_body_words=settings.min_body_words)
     for item in iter_inputs(paths, max_bytes=settings.max_page_bytes):
         if isinstance(item, Skipped):
             if item.is_page:
                 yield PageFailure(item.source, item.url, "submit", "refused_at_submit", item.reason)
             continue
-        yield parse_one(item, limits, max_bytes=settings.max_page_bytes)
+        yield parse_one(item, limits, max_bytes=settings.max_page_bytes, model_dir=settings.model_dir)
 
 
-def parse_one(page: RawPage, limits: ParseLimits, *, max_bytes: int) -> ParsedPage | PageFailure:
+def parse_one(
+    page: RawPage, limits: ParseLimits, *, max_bytes: int, model_dir: Path | None = None
+) -> ParsedPage | PageFailure:
     try:
         page = open_record(page, max_bytes=max_bytes)
-        return parse_page(page, limits=limits)
+        return parse_page(page, limits=limits, model_dir=model_dir)
     except PermanentPageError as exc:
         return PageFailure(page.source, page.url, "parse", exc.code, exc.reason)
     except Exception as exc:  # noqa: BLE001 - one bad page must not end the run

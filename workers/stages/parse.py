@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import trafilatura
-
 from workers import __version__
 from workers.models import Extraction, ParsedPage, RawPage
-from workers.stages.clean_html import clean_html
+from workers.stages.html import clean_html
 from workers.stages.decode import decode_bytes, looks_like_html
 from workers.stages.errors import PermanentPageError
 from workers.stages.fingerprints import normalize_text
@@ -18,7 +16,7 @@ from workers.stages.text_stats import count_words
 from workers.stages.textdump import clean_text_dump
 from workers.stages.urls import document_id, domain_of
 
-HTML_EXTRACTOR = f"gleaner-html-{__version__}+trafilatura-{trafilatura.__version__}"
+HTML_EXTRACTOR = f"gleaner-html-{__version__}"
 TEXT_EXTRACTOR = f"gleaner-textdump-{__version__}"
 
 
@@ -28,12 +26,14 @@ class ParseLimits:
     min_body_words: int = 20
     # A dated item with a headline (a short wire story, a results table) is content from this many words.
     min_item_words: int = 5
-    model_dir: Path | None = None  # model files that replace the shipped ones (settings.model_dir)
 
 
-def parse_page(page: RawPage, *, batch_id: str | None = None, limits: ParseLimits = ParseLimits()) -> ParsedPage:
+def parse_page(
+    page: RawPage, *, batch_id: str | None = None, limits: ParseLimits = ParseLimits(), model_dir: Path | None = None
+) -> ParsedPage:
     """Decode, classify, clean and describe one page.
 
+    ``model_dir`` (settings ``model_dir``) holds model files that replace the shipped ones.
     Raises ``PermanentPageError`` when the page cannot become a document: binary or empty
     content, or too little text left after cleaning.
     """
@@ -43,10 +43,10 @@ def parse_page(page: RawPage, *, batch_id: str | None = None, limits: ParseLimit
         text = text[: limits.max_text_chars]
     kind = page.kind or ("html" if looks_like_html(text) else "text")
     if kind == "html":
-        extraction, extractor = clean_html(text, url=page.url), HTML_EXTRACTOR
+        extraction, extractor = clean_html(text, url=page.url, model_dir=model_dir), HTML_EXTRACTOR
     else:
-        extraction, extractor = clean_text_dump(text, url=page.url, model_dir=limits.model_dir), TEXT_EXTRACTOR
-    _require_article(extraction, limits)
+        extraction, extractor = clean_text_dump(text, url=page.url, model_dir=model_dir), TEXT_EXTRACTOR
+    _require_article(extraction, limits, item_rule=kind == "text")
     url = page.url or extraction.canonical_url
     return ParsedPage(
         doc_id=document_id(url, normalize_text(extraction.body)),
@@ -63,12 +63,13 @@ def parse_page(page: RawPage, *, batch_id: str | None = None, limits: ParseLimit
     )
 
 
-def _require_article(extraction: Extraction, limits: ParseLimits) -> None:
+def _require_article(extraction: Extraction, limits: ParseLimits, *, item_rule: bool = False) -> None:
     words = count_words(extraction.body)
     if words == 0:
         raise PermanentPageError("empty_after_cleaning", "no main content found (index, error or script-only page?)")
-    # A headline and a date say the page is an item of its own, however short its body.
-    is_item = extraction.title is not None and extraction.published_at is not None
+    # In a plain-text dump, a headline and a date say the page is an item of its own (a short wire
+    # story, a results table), however short its body.
+    is_item = item_rule and extraction.title is not None and extraction.published_at is not None
     if words < (limits.min_item_words if is_item else limits.min_body_words):
         raise PermanentPageError(
             "too_short_after_cleaning",

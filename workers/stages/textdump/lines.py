@@ -33,7 +33,7 @@ _GLUE_RE = re.compile(r"[a-z]{3}[A-Z][a-z]|[a-z0-9][.?!:][A-Z][a-z]|\d[A-Z][a-z]
 _PUNCT_RE = re.compile(r"[^\w\s]")
 _DIGIT_RE = re.compile(r"\d")
 _YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
-_STOPWORDS_PATH = Path(__file__).parent / "data" / "stopwords.txt"
+_STOPWORDS_PATH = Path(__file__).resolve().parents[1] / "data" / "stopwords.txt"
 
 
 @lru_cache(maxsize=1)
