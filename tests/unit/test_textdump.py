@@ -90,8 +90,9 @@ def test_short_wire_story_is_a_document() -> None:
     ex = parse_text((ITEMS / "wire-story-short.txt").read_text(encoding="utf-8"))
     assert ex.title == "SKIING - NORWEGIAN TEENAGER WINS FIRST WORLD CUP SLALOM."
     assert ex.published_at == datetime(2024, 3, 5, tzinfo=timezone.utc)
-    # the dateline's date goes to published_at; its place stays at the head of the story
-    assert ex.body.startswith("TROMSO, Norway - Seventeen-year-old Ingrid Halvorsen won")
+    # the dateline is metadata: its date goes to published_at, its place to dateline
+    assert ex.dateline == "TROMSO, Norway"
+    assert ex.body.startswith("Seventeen-year-old Ingrid Halvorsen won")
     assert ex.body.endswith("in heavy snow at the northern resort.")
     assert "2024" not in ex.body
 
@@ -105,7 +106,8 @@ def test_results_table_is_a_document_with_every_row() -> None:
     assert len(rows) == 11
     for row in rows:
         assert row in ex.body
-    assert ex.body.startswith("BERGEN - Results of Nordic league matches on Tuesday:")
+    assert ex.dateline == "BERGEN"
+    assert ex.body.startswith("Results of Nordic league matches on Tuesday:")
 
 
 def test_byline_between_headline_and_dateline() -> None:
@@ -113,7 +115,7 @@ def test_byline_between_headline_and_dateline() -> None:
             "The city council approved the new harbour plan on Tuesday after a long debate, the mayor said.\n")
     ex = clean_text_dump(text)
     assert ex.authors == ["Kari Nordmann"] and ex.title == "Council approves the harbour plan."
-    assert ex.body.startswith("BERGEN - The city council approved")
+    assert ex.dateline == "BERGEN" and ex.body.startswith("The city council approved")
 
 
 @pytest.mark.parametrize(

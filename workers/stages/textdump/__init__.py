@@ -24,7 +24,7 @@ from workers.stages.textdump.metadata import (
     find_authors, find_description, find_published, find_tags, find_title, header_window,
 )
 from workers.stages.textdump.model import line_inputs, load_line_model
-from workers.stages.textdump.page_type import page_features
+from workers.stages.textdump.page_type import PAGE_TYPES, page_features
 from workers.stages.textdump.site_name import find_site_name
 
 __all__ = ["clean_text_dump", "clean_text_body", "line_probabilities"]
@@ -33,15 +33,18 @@ __all__ = ["clean_text_dump", "clean_text_body", "line_probabilities"]
 TAGS_AFTER = 60
 
 
-def line_probabilities(lines: list[Line], url: str | None = None, model_dir: Path | None = None) -> np.ndarray:
-    """Probability of each line being main content (the second, context-aware pass)."""
-    if not lines:
-        return np.zeros(0)
+def line_probabilities(lines: list[Line], url: str | None = None,
+                       model_dir: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Probability of each line being main content (the second, context-aware pass), and the
+    page-type probabilities (in the order of ``PAGE_TYPES``)."""
     model = load_line_model(model_dir)
+    if not lines:
+        return np.zeros(0), np.zeros(len(PAGE_TYPES))
     x = line_features(lines, url)
-    x1 = line_inputs(x, model.predict_page(page_features(x)))
+    page_probs = model.predict_page(page_features(x))
+    x1 = line_inputs(x, page_probs)
     p1 = model.predict_line(x1)
-    return model.predict_context(np.column_stack([x1, context_features(p1, lines)]))
+    return model.predict_context(np.column_stack([x1, context_features(p1, lines)])), page_probs
 
 
 def clean_text_dump(text: str, url: str | None = None, *, model_dir: Path | None = None) -> Extraction:
@@ -58,13 +61,13 @@ def clean_text_dump(text: str, url: str | None = None, *, model_dir: Path | None
     if not lines:
         return Extraction(body="")
     model = load_line_model(model_dir)
-    p = line_probabilities(lines, url, model_dir)
+    p, page_probs = line_probabilities(lines, url, model_dir)
     host = urlsplit(url).hostname if url and "//" in url else None
     item = find_item(lines, p, model.threshold)
     if item is not None:
         return Extraction(
-            body=item.body, title=item.title, published_at=item.published_at, authors=item.authors,
-            site_name=find_site_name(lines, host),
+            body=item.body, page_type="article", title=item.title, published_at=item.published_at,
+            dateline=item.place, authors=item.authors, site_name=find_site_name(lines, host),
         )
     kept = select_lines(lines, p, model.threshold)
     if not kept:
@@ -80,6 +83,7 @@ def clean_text_dump(text: str, url: str | None = None, *, model_dir: Path | None
     description = find_description(header) if title_line is not None else None
     return Extraction(
         body=body,
+        page_type=PAGE_TYPES[int(np.argmax(page_probs))],
         title=title,
         description=description,
         authors=find_authors(above + header[-HEADER_TAIL:] + opening),

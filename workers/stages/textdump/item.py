@@ -37,6 +37,8 @@ _AGENCY_RE = re.compile(r"\s*\((?:[A-Z][\w. ]{1,30})\)\s*$")
 
 @dataclass(frozen=True)
 class NewsItem:
+    """An item's parts: the dateline's place and date are metadata, the body is the story alone."""
+
     title: str
     published_at: datetime | None
     place: str | None
@@ -127,7 +129,5 @@ def find_item(lines: list[Line], p: np.ndarray, threshold: float) -> NewsItem | 
     if not rest:
         return None
     body = join_lines(rest)
-    if place:
-        body = f"{place} - {body}"
     return NewsItem(title=lines[0].text, published_at=plausible_publication(when) if when else None,
                     place=place, authors=authors, body=body)
