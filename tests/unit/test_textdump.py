@@ -23,7 +23,7 @@ from workers.stages.textdump import clean_text_body, clean_text_dump
 from workers.stages.textdump.item import split_dateline
 from workers.stages.textdump.lines import read_lines
 from workers.stages.textdump.metadata import parse_authors
-from workers.stages.textdump.model import CONTEXT_MODEL, DECISION, LINE_MODEL, SHIPPED
+from workers.stages.textdump.model import CONTEXT_MODEL, DECISION, LINE_MODEL, PAGE_MODEL, SHIPPED, load_line_model
 from workers.stages.textdump.site_name import domain_label, find_site_name
 
 pytestmark = pytest.mark.unit
@@ -32,8 +32,9 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 ITEMS = FIXTURES / "textdump"
 
 
-def parse_text(text: str, **limits) -> Extraction:
-    return parse_page(RawPage(content=text.encode(), source="test.txt", kind="text"), limits=ParseLimits(**limits)).extraction
+def parse_text(text: str, model_dir: Path | None = None, **limits) -> Extraction:
+    page = RawPage(content=text.encode(), source="test.txt", kind="text")
+    return parse_page(page, limits=ParseLimits(**limits), model_dir=model_dir).extraction
 
 
 # --------------------------------------------------------------------------- the example page
@@ -215,9 +216,17 @@ def test_a_model_folder_replaces_the_shipped_model(tmp_path: Path) -> None:
         parse_text(text, model_dir=tmp_path)
 
 
+def test_the_model_is_loaded_once_per_process_and_folder(tmp_path: Path) -> None:
+    assert load_line_model() is load_line_model()
+    for name in (PAGE_MODEL, LINE_MODEL, CONTEXT_MODEL, DECISION):
+        shutil.copy(SHIPPED / name, tmp_path / name)
+    other = load_line_model(tmp_path)
+    assert other is load_line_model(tmp_path) and other is not load_line_model()
+
+
 def test_model_files_are_small_and_described() -> None:
-    for name in (LINE_MODEL, CONTEXT_MODEL):
-        assert (SHIPPED / name).stat().st_size < 3_000_000
+    for name in (PAGE_MODEL, LINE_MODEL, CONTEXT_MODEL):
+        assert name.endswith(".gz") and (SHIPPED / name).stat().st_size < 1_500_000
     card = (SHIPPED / "README.md").read_text()
     assert "WCXB" in card and "inscriptis" in card and "Reuters" in card  # says what it was (not) trained on
 

@@ -21,7 +21,7 @@ from workers.stages.textdump.features import context_features, line_features
 from workers.stages.textdump.item import find_item
 from workers.stages.textdump.lines import Line, read_lines
 from workers.stages.textdump.metadata import (
-    find_authors, find_description, find_published, find_tags, find_title, header_window,
+    find_authors, find_description, find_published, find_tags, find_title, header_window, split_standfirst,
 )
 from workers.stages.textdump.model import line_inputs, load_line_model
 from workers.stages.textdump.page_type import PAGE_TYPES, page_features
@@ -72,9 +72,11 @@ def clean_text_dump(text: str, url: str | None = None, *, model_dir: Path | None
     kept = select_lines(lines, p, model.threshold)
     if not kept:
         return Extraction(body="")
+    top = kept[0].idx  # the headline is looked for above the standfirst, when there is one
+    kept = split_standfirst(lines, kept)[1]
     body = join_lines(kept)
     start, end = kept[0].idx, kept[-1].idx + 1
-    title_line = find_title(lines, start, body[:2000], url)
+    title_line = find_title(lines, top, body[:2000], url)
     header_from = title_line.idx + 1 if title_line is not None else 0
     header = [line for line in lines[header_from:start]]
     above = list(reversed(header_window(lines, title_line.idx, 3))) if title_line is not None else []

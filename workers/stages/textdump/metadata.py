@@ -33,6 +33,25 @@ def _meta_line(line: Line) -> bool:
     return line.kind == "byline" or (line.has_date and line.units <= 14)
 
 
+# Kept lines above a byline or dateline at the head of the kept lines: at most this many, within
+# this many lines of the first.
+STANDFIRST_MAX_LINES = 2
+STANDFIRST_MAX_SPAN = 8
+
+
+def split_standfirst(lines: list[Line], kept: list[Line]) -> tuple[list[Line], list[Line]]:
+    """(standfirst, story): kept lines standing above a byline or dateline that heads the story
+    belong to the page's header (a standfirst under the headline), not to the body."""
+    first = kept[0].idx if kept else 0
+    for n in range(1, min(STANDFIRST_MAX_LINES, len(kept) - 1) + 1):
+        a, b = kept[n - 1].idx, kept[n].idx
+        if b - first > STANDFIRST_MAX_SPAN:
+            break
+        if any(_meta_line(line) for line in lines[a + 1:b]):
+            return kept[:n], kept[n:]
+    return [], kept
+
+
 def header_window(lines: list[Line], start: int, count: int = HEADER_LINES) -> list[Line]:
     """Up to ``count`` lines above ``start``, nearest first (share buttons are passed over free)."""
     out: list[Line] = []
