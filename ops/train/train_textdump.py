@@ -161,7 +161,8 @@ content added), `{DECISION}` (threshold {THRESHOLD}, feature names, figures). Li
 {lightgbm.__version__}; the passes learn cross-entropy on the share of each line found in the gold
 main content ({ROUNDS_LINE} + {ROUNDS_CONTEXT} trees of at most {PARAMS['num_leaves']} leaves), the page
 type is multiclass ({ROUNDS_PAGE} rounds). Written by `ops/train/train_textdump.py`
-(`nice -n 10 .venv/bin/python -m ops.train.train_textdump all`).
+(`nice -n 10 .venv/bin/python -m ops.train.train_textdump cv fit`; `features` first when the
+feature code changes, `evaluate` for the end-to-end figures of the stage with the fold models).
 
 ## Training data
 - WCXB dev split (`shared/bench/wcxb-dev`, CC-BY-4.0): {wcxb} HTML pages of 7 page types rendered to
@@ -181,7 +182,7 @@ benchmark's word F1 (on text dumps of its HTML pages, not comparable to HTML ext
 | | text dumps F1 | P | R | WCXB dumps word F1 | by page type | page type accuracy |
 |---|---|---|---|---|---|---|
 | CV (out of fold) {_figure_rows(cv)}
-| fit (trained on all) {_figure_rows(fit_figures)}
+| fit (shipped models, on the pages they learned from) {_figure_rows(fit_figures)}
 
 ## Most used features (share of gain)
 First pass: {", ".join(f"{n} {g / total1:.0%}" for n, g in gain)}.
