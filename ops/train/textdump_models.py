@@ -40,6 +40,7 @@ PAGE_PARAMS = {
 ROUNDS_LINE = 400
 ROUNDS_CONTEXT = 200
 ROUNDS_PAGE = 100
+DUMP_WEIGHT = 1.0  # training weight of a ScrapingHub dump's lines against a WCXB render's
 X1_FEATURES = LINE_FEATURES + PAGE_TYPE_COLUMNS
 X2_FEATURES = X1_FEATURES + CONTEXT_FEATURES
 
@@ -51,8 +52,11 @@ def _log(msg: str) -> None:
 class Trainer:
     """Memoised models "without W" over one set of training pages."""
 
-    def __init__(self, data: list[PageData]) -> None:
+    def __init__(self, data: list[PageData], dump_weight: float = DUMP_WEIGHT) -> None:
         self.data = data
+        # the ScrapingHub dumps are real text dumps (the WCXB ones are renders): they may count more
+        self.dump_weight = dump_weight
+        self.weights = [p.w * (dump_weight if p.corpus == "scrapinghub" else 1.0) for p in data]
         self.page_rows = np.array([page_features(p.x) for p in data])
         self.page_rows_scored = np.array([page_features(p.x_scored) for p in data])
         self.labels = np.array([PAGE_TYPES.index(p.page_type) for p in data])
@@ -93,7 +97,7 @@ class Trainer:
             t0 = time.perf_counter()
             x = np.concatenate([self.x1(i, without) for i in idx])
             y = np.concatenate([self.data[i].y for i in idx])
-            w = np.concatenate([self.data[i].w for i in idx])
+            w = np.concatenate([self.weights[i] for i in idx])
             self._line[without] = self._train(PARAMS, x, y, w, ROUNDS_LINE, X1_FEATURES)
             _log(f"  line model without folds {sorted(without)}: {len(y)} lines, {time.perf_counter() - t0:.0f} s")
         return self._line[without]
@@ -110,7 +114,7 @@ class Trainer:
                         p1 = m1.predict(x1, num_threads=1)
                         xs.append(np.column_stack([x1, context_features(p1, self.data[i].lines)]).astype(np.float32))
                         ys.append(self.data[i].y)
-                        ws.append(self.data[i].w)
+                        ws.append(self.weights[i])
             self._context[without] = self._train(PARAMS, np.concatenate(xs), np.concatenate(ys), np.concatenate(ws),
                                                  ROUNDS_CONTEXT, X2_FEATURES)
         return self._context[without]

@@ -41,7 +41,7 @@ sys.path.insert(0, os.fspath(Path(__file__).resolve().parents[2]))  # also run a
 from ops.train.datasets import FOLDS, REPO, shared_dir  # noqa: E402
 from ops.train.textdump_data import PageData, build_features, dump_of, load_features, training_pages  # noqa: E402
 from ops.train.textdump_models import (  # noqa: E402
-    PARAMS, ROUNDS_CONTEXT, ROUNDS_LINE, ROUNDS_PAGE, THRESHOLD, X1_FEATURES, X2_FEATURES, Trainer,
+    DUMP_WEIGHT, PARAMS, ROUNDS_CONTEXT, ROUNDS_LINE, ROUNDS_PAGE, THRESHOLD, X1_FEATURES, X2_FEATURES, Trainer,
 )
 from workers.stages.textdump.lines import read_lines  # noqa: E402
 from workers.stages.textdump.model import CONTEXT_MODEL, DECISION, LINE_MODEL, PAGE_MODEL, SHIPPED  # noqa: E402
@@ -95,7 +95,7 @@ def _save(trainer: Trainer, without: frozenset[int], folder: Path, figures: dict
                           (CONTEXT_MODEL, trainer.context_model(without))):
         text = booster.model_to_string().encode("utf-8")
         (folder / name).write_bytes(gzip.compress(text, compresslevel=9, mtime=0))
-    decision = {"threshold": THRESHOLD, "page_types": list(PAGE_TYPES), "line_features": list(X1_FEATURES),
+    decision = {"threshold": THRESHOLD, "dump_weight": trainer.dump_weight, "page_types": list(PAGE_TYPES), "line_features": list(X1_FEATURES),
                 "context_features": list(X2_FEATURES[len(X1_FEATURES):])}
     if figures:
         decision["figures"] = figures
@@ -257,10 +257,17 @@ def evaluate_end_to_end() -> dict:
 
 
 def main() -> None:
+    global FOLD_MODELS, CV_FIGURES
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("steps", nargs="+", choices=["features", "cv", "fit", "all", "evaluate"],
                     help="one or more steps, run in this order in one process (cv fit shares the fold models)")
-    steps = set(ap.parse_args().steps)
+    ap.add_argument("--fold-models", type=Path, default=FOLD_MODELS,
+                    help="where cv writes (and evaluate reads) the fold models")
+    ap.add_argument("--dump-weight", type=float, default=DUMP_WEIGHT,
+                    help="training weight of the ScrapingHub dumps' lines (WCXB renders: 1)")
+    args = ap.parse_args()
+    steps = set(args.steps)
+    FOLD_MODELS, CV_FIGURES = args.fold_models, args.fold_models / CV_FIGURES.name
     if "all" in steps:
         steps = {"features", "cv", "fit", "evaluate"}
     data = None
@@ -268,7 +275,7 @@ def main() -> None:
         data = build_features()
         print(f"{len(data)} pages, {sum(len(p.lines) for p in data)} lines")
     if steps & {"cv", "fit"}:
-        trainer = Trainer(data if data is not None else load_features())
+        trainer = Trainer(data if data is not None else load_features(), args.dump_weight)
         cv_figures = None
         if "cv" in steps:
             cv_figures = cross_validate(trainer)
