@@ -607,8 +607,8 @@ def bench_index_worker(docs: list[tuple[str, dict[str, Any]]], collection: str, 
     """The index worker on its own: the documents as index-queue messages, until all are indexed."""
     from celery import signature
 
-    from workers.celery_app import app
     from workers.config import get_settings
+    from workers.delivery.app import app
     from workers.producer import new_batch_id
     from workers.runtime import progress_store
 
@@ -865,12 +865,12 @@ def run_memory(pages: list[tuple[str, str]], n: int, sample_s: float, timeout: f
 
     from celery import chain
 
-    from workers.celery_app import app
     from workers.config import get_settings
+    from workers.delivery.app import app
+    from workers.errors import PermanentPageError
     from workers.models import RawPage
     from workers.producer import new_batch_id
     from workers.runtime import progress_store
-    from workers.stages.errors import PermanentPageError
     from workers.stages.parse import ParseLimits, parse_page
     from workers.stages.urls import document_id
 
@@ -947,12 +947,12 @@ def run_memory(pages: list[tuple[str, str]], n: int, sample_s: float, timeout: f
 
 def stage_costs(pages: list[tuple[str, str]], n: int, tmp: Path) -> dict[str, Any]:
     from workers.config import get_settings
+    from workers.errors import PermanentPageError
+    from workers.inputs import iter_inputs
     from workers.messages import pack_page, unpack_page
-    from workers.models import IndexMessage, PageMessage, ParsedPage
-    from workers.sources import RawPage, iter_inputs
+    from workers.models import IndexMessage, PageMessage, ParsedPage, RawPage
     from workers.stages.assemble import assemble_document
     from workers.stages.entities import EntityInput, extract_entities_batch, load_ner, ner_model_version
-    from workers.stages.errors import PermanentPageError
     from workers.stages.parse import ParseLimits, parse_page
     from workers.store.elastic import bulk_index, index_item
 

@@ -1,22 +1,21 @@
-"""Celery tasks: decode the message, call the stage, hand on or record the failure.
+"""Delivering one bundle through one stage on a Celery worker: every way a page can end.
 
 A message is a bundle: a list of 1 to ``GLEANER_BUNDLE_PAGES`` pages of one stage (the producer
-groups them, ``workers/producer.py``), so the cost of a Celery message and its Redis round trips is
-paid once per bundle. Every page in it still ends on its own: handed on, or recorded as failed.
+groups them), so the cost of a Celery message and its Redis round trips is paid once per bundle.
+Every page in it still ends on its own: handed on, or recorded as failed.
 
-Each task publishes the next stage's message itself (``parse`` -> ``enrich`` -> ``index``) before
-its own message is acknowledged, so a page is always in Redis somewhere until it is indexed or
-recorded as failed (at-least-once). Pages travel as a Celery chain (DESIGN.md); the task takes the
-chain's next step over from Celery, which would publish it only after the ack. How a page can end:
+A task hands its pages on to the next stage of the pipeline (``workers/pipeline.py``) itself,
+before its own message is acknowledged, so a page is always in Redis somewhere until it is
+indexed or recorded as failed (at-least-once). How a page can end:
 
 * success: it goes on in the next stage's bundle (published, waiting up to
   ``GLEANER_BROKER_WAIT_S`` for Redis), then the message is acked;
 * the page's fault (``PermanentPageError``, invalid message, a crash in a stage on this page, an
   index mapping error): the failure is recorded once, with the page's message of this stage so it
   can be retried, and the rest of the bundle goes on;
-* a dependency's fault (Elasticsearch down, 429, 5xx): the pages concerned are retried as a new,
-  smaller bundle with exponential backoff and jitter, and recorded as ``retries_exhausted`` when
-  the retries run out;
+* a dependency's fault (``TransientError``: Elasticsearch down, 429, 5xx): the pages concerned
+  are retried as a new, smaller bundle with exponential backoff and jitter, and recorded as
+  ``retries_exhausted`` when the retries run out;
 * the bundle comes back because its worker died or hit the hard time limit, or it hit the soft
   time limit, or the stage crashed on the bundle as a whole: a bundle of several pages is split and
   each page sent on its own (so one bad page cannot take its bundle-mates down); a single page
@@ -35,53 +34,31 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from celery import Task, chain
+from celery import Task
 from celery.exceptions import Ignore, Reject, Retry, SoftTimeLimitExceeded
-from elasticsearch import ApiError, TransportError
-from kombu.exceptions import OperationalError
-from pydantic import ValidationError
-from redis.exceptions import RedisError
 
-from workers.celery_app import app, broker_retry_policy
+from workers import logs, redis_keys
 from workers.config import get_settings
-from workers.messages import unpack_page
-from workers.models import IndexEnvelope, IndexMessage, PageMessage, ParsedPage, RawPage, Stage
-from workers.runtime import (
-    failure_store, index_batcher, ner_entities, ner_model, progress_store, redis_client,
-)
-from workers.stages.assemble import assemble_document
-from workers.stages.entities import EntityInput, ner_model_version
-from workers.stages.errors import PermanentPageError
-from workers.stages.parse import ParseLimits, parse_page
-from workers.stages.records import open_record
-from workers.store.elastic import IndexItem, index_item
+from workers.delivery.broker_wait import BROKER_ERRORS, broker_retry_policy, wait_for_broker
+from workers.errors import TRANSIENT_ERRORS, BrokerUnavailable, failure_code
+from workers.models import PageRef, Stage, page_ref_of
+from workers.pipeline import PIPELINE
+from workers.runtime import failure_store, progress_store, redis_client
 
 log = logging.getLogger("gleaner.worker")
 T = TypeVar("T")
 Message = dict[str, Any]
 
-TRANSIENT = (TransportError, RedisError, ConnectionError, TimeoutError)
-BROKER_ERRORS = (RedisError, OperationalError, ConnectionError, TimeoutError, OSError)
-REDELIVERIES_KEY = "gleaner:redeliveries:"  # + task id: times this stage's message came back
 REDELIVERIES_TTL_S = 7 * 86400
-FAULT_KEY = "gleaner:fault:kill:"  # + stage: test hook, see _inject_fault
-
-
-class TransientStageError(Exception):
-    """Worth retrying: the stage's dependencies failed, not the page."""
-
-
-class BrokerUnavailable(Exception):
-    """Redis could not be reached for longer than ``GLEANER_BROKER_WAIT_S``."""
 
 
 @dataclass(frozen=True)
 class PageFailure:
-    error: str  # a short code: binary_content, invalid_message, rejected_by_index...
+    error: str  # a code of workers.errors.CODES
     reason: str
+    page: PageRef | None = None  # when the stage knows the page better than its message did
 
 
 @dataclass
@@ -100,13 +77,8 @@ def as_bundle(payload: Any) -> list[Any]:
 
 def page_failure(exc: BaseException) -> PageFailure:
     """The failure record of a page whose stage raised ``exc`` (a page's fault, not a dependency's)."""
-    if isinstance(exc, PermanentPageError):
-        return PageFailure(exc.code, exc.reason)
-    if isinstance(exc, ValidationError):
-        return PageFailure("invalid_message", str(exc)[:1000])
-    if isinstance(exc, ApiError) and 400 <= exc.status_code < 500 and exc.status_code != 429:
-        return PageFailure("rejected", str(exc)[:1000])
-    return PageFailure("internal_error", f"{type(exc).__name__}: {exc}"[:1000])
+    code, reason = failure_code(exc)
+    return PageFailure(code, reason, getattr(exc, "page", None))
 
 
 def run_page(outcome: BundleOutcome, message: Message, fn: Callable[[], T]) -> T | None:
@@ -114,12 +86,14 @@ def run_page(outcome: BundleOutcome, message: Message, fn: Callable[[], T]) -> T
     (time limit, a dependency down) is the bundle's and propagates."""
     try:
         return fn()
-    except (SoftTimeLimitExceeded, Retry, TransientStageError, *TRANSIENT):
+    except (SoftTimeLimitExceeded, Retry, *TRANSIENT_ERRORS):
         raise
-    except Exception as exc:  # noqa: BLE001 - a bad page must not take its bundle down
-        if not isinstance(exc, PermanentPageError | ValidationError):
-            log.exception("stage crashed on a page", extra={"source": _meta(message)["source"]})
-        outcome.failed.append((message, page_failure(exc)))
+    except Exception as exc:
+        failure = page_failure(exc)
+        if failure.error == "internal_error":
+            with logs.page_context(page_ref_of(message)):
+                log.exception("stage crashed on a page")
+        outcome.failed.append((message, failure))
         return None
 
 
@@ -130,62 +104,35 @@ def _retry_delay(retries: int) -> float:
     is derived from it (``workers.config``): a worker waiting out a retry never loses its message.
     """
     settings = get_settings()
-    return min(settings.retry_backoff_max_s, 2**retries) * random.uniform(0.5, 1.0)
+    return float(min(settings.retry_backoff_max_s, 2**retries) * random.uniform(0.5, 1.0))
 
 
-def with_redis(fn: Callable[[], T], *, what: str, wait_s: float | None = None) -> T:
-    """Run a Redis operation, retrying while Redis is unreachable for up to ``wait_s`` seconds."""
-    deadline = time.monotonic() + (get_settings().broker_wait_s if wait_s is None else wait_s)
-    delay = 0.2
-    while True:
+def _page_of(message: Any, failure: PageFailure | None = None) -> PageRef:
+    """The page a failure record or a log line is about. A parse message whose page is still inside
+    its input record (a JSON line) has its URL and collection there: it is opened for them, for a
+    page that never got through the parse stage (poison page, time limit)."""
+    if failure is not None and failure.page is not None:
+        return failure.page
+    ref = page_ref_of(message)
+    if ref.url is None and isinstance(message, dict) and message.get("record"):
         try:
-            return fn()
-        except BROKER_ERRORS as exc:
-            if time.monotonic() + delay > deadline:
-                raise BrokerUnavailable(f"{what}: Redis unreachable: {exc}") from exc
-            log.warning("redis unreachable, retrying", extra={"error": f"{what}: {exc}"[:300]})
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            from workers.inputs.jsonl import open_record
+            from workers.messages import unpack_page
+            from workers.models import PageMessage
+
+            max_bytes = get_settings().max_page_bytes
+            page = open_record(unpack_page(PageMessage.model_validate(message), max_bytes=max_bytes),
+                               max_bytes=max_bytes)
+        except Exception:  # noqa: BLE001 - only a better failure record is at stake
+            return ref
+        ref = ref.model_copy(update={"url": page.url, "collection": page.collection})
+    return ref
 
 
-def _page_of(message: PageMessage) -> RawPage:
-    """The raw page of a parse message, taken out of its input record if it is still in one."""
-    max_bytes = get_settings().max_page_bytes
-    return open_record(unpack_page(message, max_bytes=max_bytes), max_bytes=max_bytes)
-
-
-def _record_fields(message: dict[str, Any]) -> dict[str, Any]:
-    """URL and collection of a parse message whose page is still inside its input record (a JSON
-    line), for a page that never got through the parse stage (poison page, time limit); {} if the
-    record cannot be read."""
-    try:
-        page = _page_of(PageMessage.model_validate(message))
-    except Exception:  # noqa: BLE001 - only a better failure record is at stake
-        return {}
-    return {"url": page.url, "collection": page.collection}
-
-
-def _meta(message: Any) -> dict[str, Any]:
-    """What a failure record needs, read leniently so that even a malformed message is recorded."""
-    if not isinstance(message, dict):
-        message = {}
-    if message.get("record") and "url" not in message:
-        message = {**message, **_record_fields(message)}
-    doc = message.get("document") if isinstance(message.get("document"), dict) else {}
-    seq = message.get("seq")
-    return {
-        "source": str(message.get("source") or doc.get("source") or "unknown"),
-        "url": message.get("url") or doc.get("url"),
-        "collection": message.get("collection") or doc.get("collection"),
-        "batch_id": message.get("batch_id") or doc.get("batch_id"),
-        "seq": seq if isinstance(seq, int) and seq >= 0 else None,
-    }
-
-
-def _by_batch(metas: Sequence[dict[str, Any]]) -> dict[str | None, list[int | None]]:
+def _by_batch(pages: Sequence[PageRef]) -> dict[str | None, list[int | None]]:
     groups: dict[str | None, list[int | None]] = defaultdict(list)
-    for meta in metas:
-        groups[meta["batch_id"]].append(meta["seq"])
+    for page in pages:
+        groups[page.batch_id].append(page.seq)
     return groups
 
 
@@ -194,22 +141,22 @@ def _record_failures(task: Task, stage: Stage, failed: Sequence[tuple[Message, P
     if not failed:
         return
     attempts = task.request.retries + redeliveries + 1
-    metas = [_meta(message) for message, _ in failed]
+    pages = [_page_of(message, failure) for message, failure in failed]
 
     def write() -> None:
         store = failure_store()
-        for (message, failure), meta in zip(failed, metas, strict=True):
-            store.record(stage=stage, reason=failure.reason, error=failure.error, source=meta["source"],
-                         url=meta["url"], collection=meta["collection"], batch_id=meta["batch_id"],
+        for (message, failure), page in zip(failed, pages, strict=True):
+            store.record(stage=stage, reason=failure.reason, error=failure.error, source=page.source,
+                         url=page.url, collection=page.collection, batch_id=page.batch_id,
                          payload=message if isinstance(message, dict) else {"message": repr(message)[:1000]},
                          attempts=attempts)
-        for batch_id, seqs in _by_batch(metas).items():
+        for batch_id, seqs in _by_batch(pages).items():
             progress_store().finish_many(batch_id, seqs, "failed")
 
-    with_redis(write, what="record failure")
-    for (_, failure), meta in zip(failed, metas, strict=True):
-        log.warning("page failed", extra={"stage": stage, "source": meta["source"], "url": meta["url"],
-                                          "error": failure.error, "reason": failure.reason})
+    wait_for_broker(write, what="record failure")
+    for (_, failure), page in zip(failed, pages, strict=True):
+        with logs.page_context(page):
+            log.warning("page failed", extra={"stage": stage, "error": failure.error, "reason": failure.reason})
 
 
 def _redelivered(task: Task) -> bool:
@@ -218,7 +165,7 @@ def _redelivered(task: Task) -> bool:
 
 
 def _count_redelivery(task: Task) -> int:
-    key = REDELIVERIES_KEY + str(task.request.id)
+    key = redis_keys.REDELIVERIES + str(task.request.id)
 
     def incr() -> int:
         pipe = redis_client().pipeline()
@@ -226,35 +173,35 @@ def _count_redelivery(task: Task) -> int:
         pipe.expire(key, REDELIVERIES_TTL_S)
         return int(pipe.execute()[0])
 
-    return with_redis(incr, what="count redelivery")
+    return wait_for_broker(incr, what="count redelivery")
 
 
 def _inject_fault(stage: Stage, messages: Sequence[Message]) -> None:
     """Test hook (``GLEANER_FAULT_INJECTION=1`` only): kill this worker process with SIGKILL when a
     page's URL or source contains the marker stored at ``gleaner:fault:kill:<stage>``."""
-    marker = redis_client().get(FAULT_KEY + stage)
+    marker = redis_client().get(redis_keys.FAULT_KILL + stage)
     if not marker:
         return
+    wanted = marker.decode() if isinstance(marker, bytes) else str(marker)
     for message in messages:
-        meta = _meta(message)
-        if marker.decode() in f"{meta['url'] or ''} {meta['source']}":
+        page = _page_of(message)
+        if wanted in f"{page.url or ''} {page.source}":
             log.error("fault injection: killing this worker process", extra={"stage": stage})
             os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _send(tasks: Sequence[Task], messages: list[Any]) -> None:
-    """Publish ``messages`` as one bundle to ``tasks[0]``, with the chain of the stages after it,
-    waiting for Redis if it is down."""
-    first, *rest = tasks
-    signature = chain(first.s(messages), *(task.s() for task in rest)) if rest else first.s(messages)
-    wait_s = get_settings().broker_wait_s
+def _send(route: Sequence[Task], messages: list[Any]) -> None:
+    """Publish ``messages`` as one bundle to the first task of ``route`` (the stages ahead of the
+    pages, in pipeline order; each hands on to the next itself), waiting for Redis if it is down."""
+    task = route[0]
     try:
-        signature.apply_async(retry=True, retry_policy=broker_retry_policy(wait_s))
+        task.apply_async(args=(messages,), argsrepr=f"[{len(messages)} pages]", retry=True,
+                         retry_policy=broker_retry_policy(get_settings().broker_wait_s))
     except BROKER_ERRORS as exc:
-        raise BrokerUnavailable(f"cannot publish to {first.name}: {exc}") from exc
+        raise BrokerUnavailable(f"cannot publish to {task.name}: {exc}") from exc
 
 
-def _split(task: Task, stage: Stage, messages: list[Any], next_tasks: tuple[Task, ...], why: str) -> None:
+def _split(task: Task, stage: Stage, messages: list[Any], next_tasks: Sequence[Task], why: str) -> None:
     """Send each page of the bundle on its own to this stage again, then ack the bundle."""
     for message in messages:
         _send((task, *next_tasks), [message])
@@ -262,12 +209,13 @@ def _split(task: Task, stage: Stage, messages: list[Any], next_tasks: tuple[Task
     raise Ignore()
 
 
-def _run(
+def deliver(
     task: Task, stage: Stage, payload: Any, work: Callable[[list[Any]], BundleOutcome],
-    next_tasks: tuple[Task, ...] = (),
+    next_tasks: Sequence[Task] = (),
 ) -> BundleOutcome | None:
-    """Run one stage for a bundle, turning every way a page can end into retry, failure or hand-on."""
-    # This task publishes the chain's next step itself (before the ack): Celery must not.
+    """Run one stage for a bundle, turning every way a page can end into retry, failure or hand-on.
+    ``next_tasks``: the tasks of the stages after this one, in pipeline order."""
+    # A chain sent by an earlier version is not followed: each stage hands on to the next itself.
     task.request.chain = None
     messages = as_bundle(payload)
     if not messages:
@@ -287,7 +235,7 @@ def _run(
 
 def _run_guarded(
     task: Task, stage: Stage, messages: list[Any], work: Callable[[list[Any]], BundleOutcome],
-    next_tasks: tuple[Task, ...],
+    next_tasks: Sequence[Task],
 ) -> BundleOutcome:
     settings = get_settings()
     redelivered = _redelivered(task)
@@ -314,12 +262,13 @@ def _run_guarded(
         _record_failures(task, stage, [(m, PageFailure("timeout", f"{stage} took longer than the time limit"))
                                        for m in messages], redeliveries)
         raise Ignore() from exc
-    except (TransientStageError, *TRANSIENT) as exc:
+    except TRANSIENT_ERRORS as exc:
         outcome = BundleOutcome(transient=[(m, f"{type(exc).__name__}: {exc}"[:1000]) for m in messages])
-    except Exception as exc:  # noqa: BLE001 - a bug must not take the worker or the batch down
+    except Exception as exc:
         if len(messages) > 1:
             _split(task, stage, messages, next_tasks, f"{type(exc).__name__}: {exc}"[:300])
-        log.exception("stage crashed", extra={"stage": stage, "source": _meta(messages[0])["source"]})
+        with logs.page_context(_page_of(messages[0])):
+            log.exception("stage crashed", extra={"stage": stage})
         _record_failures(task, stage, [(m, page_failure(exc)) for m in messages], redeliveries)
         raise Ignore() from exc
 
@@ -329,7 +278,7 @@ def _run_guarded(
     _after_success(task, stage, [message for message, _ in outcome.done], redelivered)
     log.info("bundle done", extra={
         "stage": stage, "pages": len(messages), "done": len(outcome.done), "failed": len(outcome.failed),
-        "retried": len(outcome.transient), "batch_id": _meta(messages[0])["batch_id"],
+        "retried": len(outcome.transient), "batch_id": page_ref_of(messages[0]).batch_id,
         "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
     if outcome.transient:
         _retry(task, stage, outcome.transient, redeliveries)
@@ -360,131 +309,33 @@ def _retry(task: Task, stage: Stage, transient: list[tuple[Message, str]], redel
 
 
 def _after_success(task: Task, stage: Stage, done: list[Message], redelivered: bool) -> None:
-    """Counters and progress for the pages done; after an index, they are finished."""
+    """Counters and progress for the pages done; after the last stage, they are finished."""
     if not done:
         return
-    metas = [_meta(message) for message in done]
-    groups = _by_batch(metas)
+    last = stage in PIPELINE and PIPELINE[stage].next is None
+    pages = [page_ref_of(message) for message in done]
+    groups = _by_batch(pages)
 
     def write() -> None:
         store = progress_store()
         for batch_id, seqs in groups.items():
             store.stage_done(stage, batch_id, len(seqs))
-            if stage == "index":
+            if last:
                 store.finish_many(batch_id, seqs, "indexed")
-        if stage == "index" and (redelivered or task.request.retries):
+        if last and (redelivered or task.request.retries):
             # An earlier attempt of these pages may have been recorded as failed: indexed now.
             pipe = redis_client().pipeline()
-            for meta in metas:
-                failure_store().forget(meta["source"], meta["url"], pipe=pipe)
+            for page in pages:
+                failure_store().forget(page.source, page.url, pipe=pipe)
             pipe.execute()
 
     try:
-        with_redis(write, what="progress", wait_s=None if stage == "index" else 5)
+        wait_for_broker(write, what="progress", wait_s=None if last else 5)
     except BrokerUnavailable:
-        if stage == "index":
+        if last:
             # The documents are in Elasticsearch; without Redis we cannot say so. Run them again.
             raise
         log.warning("stage counters not updated (Redis unreachable)", extra={"stage": stage})
 
 
-# ----------------------------------------------------------------------------- the stages' work
-
-
-def parse_bundle(messages: list[Any]) -> BundleOutcome:
-    settings = get_settings()
-    limits = ParseLimits(max_text_chars=settings.max_text_chars, min_body_words=settings.min_body_words)
-    outcome = BundleOutcome()
-
-    def one(message: Any) -> Message:
-        msg = PageMessage.model_validate(message)
-        page = _page_of(msg)
-        if msg.record:  # the URL and collection were in the record: a later failure is recorded with them
-            message.update(url=page.url, collection=page.collection)
-        parsed = parse_page(page, batch_id=msg.batch_id, limits=limits)
-        return parsed.model_copy(update={"seq": msg.seq}).model_dump(mode="json")
-
-    for message in messages:
-        result = run_page(outcome, message, lambda message=message: one(message))
-        if result is not None:
-            outcome.done.append((message, result))
-    return outcome
-
-
-def enrich_bundle(messages: list[Any]) -> BundleOutcome:
-    """NER over the bundle's pages in one ``nlp.pipe`` pass, then one document per page."""
-    outcome = BundleOutcome()
-    pages: list[tuple[Message, ParsedPage]] = []
-    for message in messages:
-        page = run_page(outcome, message, lambda message=message: ParsedPage.model_validate(message))
-        if page is not None:
-            pages.append((message, page))
-    if not pages:
-        return outcome
-    inputs = [EntityInput(title=p.extraction.title, body=p.extraction.body, tags=tuple(p.extraction.tags),
-                          language=p.language) for _, p in pages]
-    entities = ner_entities(inputs)
-    model_version = ner_model_version(ner_model())
-    ingested_at = datetime.now(timezone.utc)
-
-    def one(page: ParsedPage, found: Any) -> Message:
-        if isinstance(found, BaseException):
-            raise found
-        document = assemble_document(page, found, ner_model=model_version, ingested_at=ingested_at)
-        return IndexMessage(doc_id=page.doc_id, document=document, seq=page.seq).model_dump(mode="json")
-
-    for (message, page), found in zip(pages, entities, strict=True):
-        result = run_page(outcome, message, lambda page=page, found=found: one(page, found))
-        if result is not None:
-            outcome.done.append((message, result))
-    return outcome
-
-
-def index_bundle(messages: list[Any]) -> BundleOutcome:
-    """The bundle's documents go into the worker's bulk batcher (shared by the tasks it runs)."""
-    outcome = BundleOutcome()
-    pending = []
-
-    def to_item(message: Any) -> IndexItem:
-        envelope = IndexEnvelope.model_validate(message)
-        try:
-            return index_item(envelope.doc_id, envelope.document)
-        except ValueError as exc:
-            raise PermanentPageError("invalid_message", str(exc)) from exc
-
-    for message in messages:
-        item = run_page(outcome, message, lambda message=message: to_item(message))
-        if item is not None:
-            pending.append((message, index_batcher().submit(item)))
-    for message, future in pending:
-        try:
-            result = future.result()
-        except (TransientStageError, *TRANSIENT) as exc:
-            if isinstance(exc, ApiError) and 400 <= exc.status_code < 500 and exc.status_code != 429:
-                outcome.failed.append((message, page_failure(exc)))
-            else:
-                outcome.transient.append((message, f"{type(exc).__name__}: {exc}"[:1000]))
-            continue
-        if result.outcome == "rejected":
-            outcome.failed.append((message, PageFailure(
-                "rejected_by_index", result.reason or "Elasticsearch rejected the document")))
-        elif result.outcome == "retry":
-            outcome.transient.append((message, result.reason or "Elasticsearch did not index the document"))
-        else:  # indexed, or a newer fetch of the page already is
-            outcome.done.append((message, None))
-    return outcome
-
-
-@app.task(name="gleaner.parse", bind=True, max_retries=None)
-def parse(self: Task, messages: list[Message] | Message) -> None:
-    _run(self, "parse", messages, parse_bundle, next_tasks=(enrich, index))
-
-
-@app.task(name="gleaner.enrich", bind=True, max_retries=None)
-def enrich(self: Task, messages: list[Message] | Message) -> None:
-    _run(self, "enrich", messages, enrich_bundle, next_tasks=(index,))
-
-
-@app.task(name="gleaner.index", bind=True, max_retries=None)
-def index(self: Task, messages: list[Message] | Message) -> None:
-    _run(self, "index", messages, index_bundle)
+_run = deliver  # the name the delivery tests in tests/faults/test_delivery_config.py drive

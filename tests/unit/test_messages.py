@@ -1,13 +1,14 @@
+"""Packing raw pages into parse messages and back (``workers/messages.py``)."""
+
 import base64
 import threading
 import zlib
 
 import pytest
 
-from workers.batching import MicroBatcher
+from workers.errors import PermanentPageError
 from workers.messages import PageTooLarge, pack_page, unpack_page
-from workers.models import PageMessage, RawPage
-from workers.stages.errors import PermanentPageError
+from workers.models import PageMessage, PageRef, RawPage
 
 pytestmark = pytest.mark.unit
 
@@ -16,6 +17,7 @@ def test_pack_unpack_roundtrip():
     page = RawPage(content=b"<p>hello</p>" * 100, source="a.html", url="https://x.org/", kind="html")
     msg = pack_page(page, batch_id="b1", seq=7, max_bytes=10_000)
     assert msg.size == len(page.content) and len(msg.content_z) < msg.size
+    assert msg.page == PageRef(source="a.html", url="https://x.org/", batch_id="b1", seq=7)
     again = unpack_page(PageMessage.model_validate_json(msg.model_dump_json()), max_bytes=10_000)
     assert again.content == page.content and again.url == page.url and again.kind == "html"
     assert again.record is None and "record" not in msg.model_dump(exclude_none=True)
@@ -74,53 +76,12 @@ def test_pack_uses_zstd_and_a_zstd_bomb_is_refused_too():
 def test_a_zlib_message_of_an_earlier_version_still_unpacks():
     raw = b"<html><p>stored before zstd</p></html>"
     msg = PageMessage.model_validate({"content_z": base64.b64encode(zlib.compress(raw)).decode(), "size": len(raw),
-                                      "source": "s", "batch_id": "b"})
+                                      "source": "s", "batch_id": "b", "seq": 3, "url": "https://x.org/"})
     assert msg.codec == "zlib" and unpack_page(msg, max_bytes=1000).content == raw
+    assert msg.page == PageRef(source="s", url="https://x.org/", batch_id="b", seq=3)
 
 
 def test_unpack_refuses_garbage():
     msg = PageMessage(content_z="not base64!!", size=10, source="s", batch_id="b")
     with pytest.raises(PermanentPageError):
         unpack_page(msg, max_bytes=1000)
-
-
-def test_micro_batcher_batches_and_isolates_errors():
-    seen_batches = []
-
-    def double(items):
-        seen_batches.append(len(items))
-        return [ValueError("odd") if i == 3 else i * 2 for i in items]
-
-    batcher = MicroBatcher(double, max_size=50, max_wait_s=0.2, name="t")
-    results, errors = {}, {}
-
-    def call(i):
-        try:
-            results[i] = batcher.submit(i).result(timeout=5)
-        except ValueError as exc:
-            errors[i] = exc
-
-    threads = [threading.Thread(target=call, args=(i,)) for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert results == {i: i * 2 for i in range(20) if i != 3}
-    assert list(errors) == [3]
-    assert sum(seen_batches) == 20 and max(seen_batches) > 1
-
-
-def test_micro_batcher_hands_batch_exception_to_every_caller():
-    batcher = MicroBatcher(lambda items: 1 / 0, max_size=5, max_wait_s=0.0, name="t2")
-    with pytest.raises(ZeroDivisionError):
-        batcher.submit(1).result(timeout=5)
-
-
-def test_the_producer_waits_while_the_parse_queue_is_full():
-    from workers.producer import wait_for_room
-
-    depths = iter([12, 11, 10, 3])
-    heard = []
-    waited = wait_for_room(lambda: next(depths), 10, poll_s=0.01, on_wait=heard.append)
-    assert heard == [12, 11] and waited >= 0.02
-    assert wait_for_room(lambda: 10**9, 0) == 0.0, "0 means no limit"
