@@ -12,6 +12,7 @@ for Redis), so the runners only ever decide on these types.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -79,14 +80,38 @@ class BrokerUnavailable(TransientError):
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (TransientError, ConnectionError, TimeoutError)
 
 
-def failure_code(exc: BaseException) -> tuple[str, str]:
-    """``(code, reason)`` of a page whose stage raised ``exc`` (a page's fault, not a dependency's).
+@dataclass(frozen=True)
+class PageFailure:
+    """Why a page stopped: its code (one of ``CODES``) and reason, the page when it is known better
+    than its message says (or always, in process), and the stage when the runner tells it."""
 
-    Validation errors of the message models are ``invalid_message``; anything unexpected is
-    ``internal_error``, with the exception's type in the reason.
-    """
-    if isinstance(exc, PermanentPageError):
-        return exc.code, exc.reason
-    if isinstance(exc, ValidationError):
-        return "invalid_message", str(exc)[:1000]
-    return "internal_error", f"{type(exc).__name__}: {exc}"[:1000]
+    error: str
+    reason: str
+    page: PageRef | None = None
+    stage: str | None = None
+
+    @classmethod
+    def of(cls, exc: BaseException, *, page: PageRef | None = None, stage: str | None = None) -> PageFailure:
+        """The failure of a page whose stage raised ``exc`` (a page's fault, not a dependency's).
+
+        Validation errors of the message models are ``invalid_message``; anything unexpected is
+        ``internal_error``, with the exception's type in the reason. A ``PermanentPageError`` about
+        a page names it."""
+        if isinstance(exc, PermanentPageError):
+            return cls(exc.code, exc.reason, exc.page or page, stage)
+        if isinstance(exc, ValidationError):
+            return cls("invalid_message", str(exc)[:1000], page, stage)
+        if isinstance(exc, TRANSIENT_ERRORS):  # only final where nothing retries (gleaner process)
+            return cls("unavailable", f"{type(exc).__name__}: {exc}"[:1000], page, stage)
+        return cls("internal_error", f"{type(exc).__name__}: {exc}"[:1000], page, stage)
+
+    @property
+    def source(self) -> str:
+        return self.page.source if self.page is not None else "unknown"
+
+    @property
+    def url(self) -> str | None:
+        return self.page.url if self.page is not None else None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"source": self.source, "url": self.url, "stage": self.stage, "error": self.error, "reason": self.reason}

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from workers.config import Settings
-from workers.errors import TRANSIENT_ERRORS, failure_code
+from workers.errors import TRANSIENT_ERRORS, PageFailure
 from workers.inputs import Skipped, iter_inputs
-from workers.models import IndexMessage, ParsedPage, RawPage, page_ref_of
+from workers.models import IndexMessage, PageRef, ParsedPage, RawPage, page_ref_of
 from workers.pipeline import PIPELINE, Resources, Stage, ref_of
 
 #: a page that went through every stage but the writes: its document, as the last stage takes it
@@ -27,20 +26,6 @@ if TYPE_CHECKING:
     from workers.store.elastic import BulkItemResult
 
 log = logging.getLogger("gleaner.offline")
-
-
-@dataclass(frozen=True)
-class PageFailure:
-    """A page that stopped at a stage, and why."""
-
-    source: str
-    url: str | None
-    stage: str
-    error: str
-    reason: str
-
-    def as_dict(self) -> dict[str, str | None]:
-        return {"source": self.source, "url": self.url, "stage": self.stage, "error": self.error, "reason": self.reason}
 
 
 def parse_inputs(paths: Iterable[str], settings: Settings) -> Iterator[ParsedPage | PageFailure]:
@@ -110,13 +95,8 @@ def _run_isolated(stage: Stage, pages: list[Any], resources: Resources) -> list[
 
 
 def _failure(stage: Stage, page: Any, exc: Exception) -> PageFailure:
-    ref = getattr(exc, "page", None) or ref_of(page) or page_ref_of(page)
-    if isinstance(exc, TRANSIENT_ERRORS):
-        code, reason = "unavailable", f"{type(exc).__name__}: {exc}"
-    else:
-        code, reason = failure_code(exc)
-    return PageFailure(ref.source, ref.url, stage.name, code, reason)
+    return PageFailure.of(exc, page=ref_of(page) or page_ref_of(page), stage=stage.name)
 
 
 def _refused(item: Skipped) -> PageFailure:
-    return PageFailure(item.source, item.url, "submit", "refused_at_submit", item.reason)
+    return PageFailure("refused_at_submit", item.reason, PageRef(source=item.source, url=item.url), "submit")

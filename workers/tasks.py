@@ -15,8 +15,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from workers import logs
 from workers.delivery.app import app
-from workers.delivery.bundles import BundleOutcome, Message, deliver, page_failure, run_page
-from workers.errors import TRANSIENT_ERRORS
+from workers.delivery.bundles import BundleOutcome, Message, deliver, run_page
+from workers.errors import TRANSIENT_ERRORS, PageFailure
 from workers.pipeline import PIPELINE, Resources, Stage, task_name
 from workers.runtime import worker_resources
 
@@ -34,7 +34,7 @@ def outcome_of(stage: Stage, messages: list[Any], resources: Resources) -> Bundl
         if isinstance(result, TRANSIENT_ERRORS):
             outcome.transient.append((message, str(result)[:1000]))
         elif isinstance(result, Exception):
-            outcome.failed.append((message, page_failure(result)))
+            outcome.failed.append((message, PageFailure.of(result)))
         else:
             outcome.done.append((message, result.model_dump(mode="json") if stage.gives else None))
     return outcome

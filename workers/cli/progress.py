@@ -83,8 +83,10 @@ class _StageBar(ProgressColumn):
 
 
 class _Rate(ProgressColumn):
+    """Pages per second over the last ``window_s`` (rich's estimate), for rows still moving."""
+
     def render(self, task: Task) -> Text:
-        return Text(fmt_rate(task.speed), justify="right")
+        return Text(fmt_rate(task.speed) if task.fields.get("moving", True) else "", justify="right")
 
 
 class _Display(Progress):
@@ -152,7 +154,7 @@ class BatchMonitor:
         self.on_submit(summary)
         with self._lock:
             self.submitting = False
-        self.display.update(self._submitted, description="submitted", total=max(summary.submitted, 1))
+        self.display.update(self._submitted, description="submitted", total=max(summary.submitted, 1), moving=False)
 
     def poll(self, force: bool = False) -> BatchProgress | None:
         """The batch's counters, read again when ``poll_s`` has passed (or ``force``)."""

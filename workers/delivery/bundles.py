@@ -42,7 +42,7 @@ from celery.exceptions import Ignore, Reject, Retry, SoftTimeLimitExceeded
 from workers import logs, redis_keys
 from workers.config import get_settings
 from workers.delivery.broker_wait import BROKER_ERRORS, broker_retry_policy, wait_for_broker
-from workers.errors import TRANSIENT_ERRORS, BrokerUnavailable, failure_code
+from workers.errors import TRANSIENT_ERRORS, BrokerUnavailable, PageFailure
 from workers.models import PageRef, Stage, page_ref_of
 from workers.pipeline import PIPELINE
 from workers.runtime import failure_store, progress_store, redis_client
@@ -52,13 +52,6 @@ T = TypeVar("T")
 Message = dict[str, Any]
 
 REDELIVERIES_TTL_S = 7 * 86400
-
-
-@dataclass(frozen=True)
-class PageFailure:
-    error: str  # a code of workers.errors.CODES
-    reason: str
-    page: PageRef | None = None  # when the stage knows the page better than its message did
 
 
 @dataclass
@@ -75,12 +68,6 @@ def as_bundle(payload: Any) -> list[Any]:
     return list(payload) if isinstance(payload, list) else [payload]
 
 
-def page_failure(exc: BaseException) -> PageFailure:
-    """The failure record of a page whose stage raised ``exc`` (a page's fault, not a dependency's)."""
-    code, reason = failure_code(exc)
-    return PageFailure(code, reason, getattr(exc, "page", None))
-
-
 def run_page(outcome: BundleOutcome, message: Message, fn: Callable[[], T]) -> T | None:
     """Run one page's part of a stage; a page's own fault becomes its failure, anything else
     (time limit, a dependency down) is the bundle's and propagates."""
@@ -89,7 +76,7 @@ def run_page(outcome: BundleOutcome, message: Message, fn: Callable[[], T]) -> T
     except (SoftTimeLimitExceeded, Retry, *TRANSIENT_ERRORS):
         raise
     except Exception as exc:
-        failure = page_failure(exc)
+        failure = PageFailure.of(exc)
         if failure.error == "internal_error":
             with logs.page_context(page_ref_of(message)):
                 log.exception("stage crashed on a page")
@@ -269,7 +256,7 @@ def _run_guarded(
             _split(task, stage, messages, next_tasks, f"{type(exc).__name__}: {exc}"[:300])
         with logs.page_context(_page_of(messages[0])):
             log.exception("stage crashed", extra={"stage": stage})
-        _record_failures(task, stage, [(m, page_failure(exc)) for m in messages], redeliveries)
+        _record_failures(task, stage, [(m, PageFailure.of(exc)) for m in messages], redeliveries)
         raise Ignore() from exc
 
     _record_failures(task, stage, outcome.failed, redeliveries)
