@@ -65,7 +65,7 @@ def test_an_indexed_page_stays_indexed(store, batch):
 def test_concurrent_outcomes_of_one_page_count_once(store, batch):
     outcomes = ["failed", "indexed"] * 50
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda outcome: store.finish(batch, 3, outcome), outcomes))
+        list(pool.map(lambda outcome: store.finish_many(batch, [3], outcome), outcomes))
     # whichever came first, an indexed outcome follows it: the page ends indexed, counted once
     assert counts(store, batch) == (1, 0)
     assert store.redis.ttl(f"gleaner:batch:{batch}:done") > 0
