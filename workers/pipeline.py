@@ -5,7 +5,8 @@ of one model and returns, page by page and in order, the next stage's message or
 ends the page there: a ``PermanentPageError`` (recorded as a failure, with its code) or a
 ``TransientError`` (retried later). A stage is a short tuple of steps over its bundle; a page that
 fails a step leaves the bundle there and the others go on. Adding a step (near-duplicate detection
-before the index writes, say) is adding a function to its stage's tuple.
+before the index writes, say) is adding a function to its stage's tuple; a step that needs a
+service gets it as a field of ``Resources``, which ``workers/runtime.py`` fills for each runner.
 
 Steps are pure but for what the runner hands them in ``Resources`` (the NER model, the index
 writer), so the same table runs on the Celery workers (``workers/tasks.py``) and in one process
