@@ -36,13 +36,16 @@ def read_capped(fh: BinaryIO, max_bytes: int) -> bytes | None:
     return None if len(data) > max_bytes else data
 
 
-def read_page(fh: BinaryIO, source: str, max_bytes: int, collection: str | None) -> Item:
-    """The whole of ``fh`` as one page (its gzip layer already undone by the caller)."""
+def read_page(fh: BinaryIO, source: str, max_bytes: int, collection: str | None, *, named: bool = False) -> Item:
+    """The whole of ``fh`` as one page (its gzip layer already undone by the caller). ``named``:
+    its name says it is one page (``.html``, ``.txt``)."""
     try:
         content = read_capped(fh, max_bytes)
     except GZIP_ERRORS as exc:
         return Skipped(source, f"corrupt gzip file: {exc}")
     if content is None:
+        if named:
+            return Skipped(source, over_cap(max_bytes))
         # Too big for a page: perhaps it holds many, under a name that did not say so.
         return Skipped(source, f"{over_cap(max_bytes)}; if it holds several pages, {NAMES_THAT_WORK}")
     return RawPage(content=content, source=source, collection=collection)

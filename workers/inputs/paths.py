@@ -19,7 +19,15 @@ from typing import BinaryIO
 from workers.inputs.files import GZIP_ERRORS, read_page
 from workers.inputs.items import Item, Skipped
 from workers.inputs.jsonl import read_jsonl
-from workers.inputs.sniff import HEAD_BYTES, NOT_JSON_LINES, Format, format_by_name, format_of, is_gzip
+from workers.inputs.sniff import (
+    HEAD_BYTES,
+    NOT_JSON_LINES,
+    Format,
+    format_by_name,
+    format_of,
+    is_gzip,
+    names_a_page,
+)
 from workers.inputs.warc import read_archive
 
 #: read size for JSON Lines files: a line is a whole page, read in few calls
@@ -67,7 +75,8 @@ def read_stream(fh: BinaryIO, source: str, max_bytes: int, collection: str | Non
         return
     stream = _buffered(fh)
     head = stream.peek(HEAD_BYTES)[:HEAD_BYTES]
-    gzipped = is_gzip(head)
+    # A name ending in .gz is taken at its word too: one that is not gzip is a corrupt file.
+    gzipped = is_gzip(head) or (path is not None and path.lower().endswith(".gz"))
     if gzipped:
         stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
         try:
@@ -91,7 +100,7 @@ def read_stream(fh: BinaryIO, source: str, max_bytes: int, collection: str | Non
     elif kind == "json":
         yield Skipped(source, NOT_JSON_LINES)
     else:
-        yield read_page(stream, source, max_bytes, collection)
+        yield read_page(stream, source, max_bytes, collection, named=path is not None and names_a_page(path))
 
 
 def _buffered(fh: BinaryIO) -> io.BufferedReader:

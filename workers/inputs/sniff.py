@@ -20,6 +20,7 @@ Format = Literal["archive", "jsonl", "json", "page"]
 GZIP_MAGIC = b"\x1f\x8b"
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".arc", ".arc.gz")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".txt", ".text")
 #: bytes looked at to recognize a stream (a JSON Lines file is recognized by its first line)
 HEAD_BYTES = 64 * 1024
 #: what to tell a user whose input could have been read under another name
@@ -34,6 +35,11 @@ def format_by_name(path: str) -> Format | None:
     if lower.endswith(JSONL_SUFFIXES):
         return "jsonl"
     return None
+
+
+def names_a_page(path: str) -> bool:
+    """True when the name says the file is one page (``.html``, ``.txt``, optionally ``.gz``)."""
+    return path.lower().removesuffix(".gz").endswith(PAGE_SUFFIXES)
 
 
 def is_gzip(head: bytes) -> bool:

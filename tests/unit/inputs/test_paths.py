@@ -90,6 +90,9 @@ def test_an_oversized_file_that_says_nothing_names_the_extensions_that_would_wor
     (item,) = iter_inputs([str(tmp_path / "many.aa")], max_bytes=CAP)
     assert isinstance(item, Skipped) and "cap" in item.reason
     assert ".jsonl" in item.reason and ".warc" in item.reason
+    (tmp_path / "one.html").write_bytes(b"<html>" + b"<p>x</p>" * CAP)
+    (page,) = iter_inputs([str(tmp_path / "one.html")], max_bytes=CAP)
+    assert "cap" in page.reason and ".jsonl" not in page.reason, "a name that says one page is not ambiguous"
 
 
 def test_a_json_document_that_is_not_json_lines_is_refused_with_what_to_do(tmp_path):
@@ -112,3 +115,9 @@ def test_json_lines_on_stdin(monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(_page_line(1) + _page_line(2)))))
     items = list(iter_inputs(["-"], max_bytes=CAP))
     assert [(i.source, i.record) for i in items] == [("stdin#1", "jsonl"), ("stdin#2", "jsonl")]
+
+
+def test_a_name_that_says_gzip_is_taken_at_its_word(tmp_path):
+    (tmp_path / "page.html.gz").write_bytes(b"<!DOCTYPE html><p>not gzip at all</p>")
+    (item,) = iter_inputs([str(tmp_path / "page.html.gz")], max_bytes=CAP)
+    assert isinstance(item, Skipped) and item.reason.startswith("corrupt gzip file") and item.is_page

@@ -33,3 +33,10 @@ def test_names_that_say_their_format_are_taken_at_their_word():
     assert format_by_name("p.jsonl.gz") == "jsonl" and format_by_name("p.ndjson") == "jsonl"
     assert format_by_name("half.aa") is None and format_by_name("page.html.gz") is None
     assert is_gzip(gzip.compress(b"x")) and not is_gzip(b"<html>")
+
+
+def test_names_that_say_one_page():
+    from workers.inputs.sniff import names_a_page
+
+    assert names_a_page("a.HTML") and names_a_page("b.txt.gz") and names_a_page("c.htm")
+    assert not names_a_page("half.aa") and not names_a_page("data") and not names_a_page("x.json")
