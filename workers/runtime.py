@@ -49,7 +49,7 @@ def es_client() -> Elasticsearch:
 def failure_mirror() -> FailureMirror:
     """The copy of the failure store in Elasticsearch (``workers/store/failure_index.py``),
     flushed when the process exits."""
-    mirror = FailureMirror(es_client)
+    mirror = FailureMirror(es_client, create_index=get_settings().es_create_indices)
     atexit.register(mirror.flush)
     return mirror
 
@@ -67,7 +67,9 @@ def ensure_index_once() -> None:
         return
     with _index_lock:
         if not _index_ready.is_set():
-            ensure_index(es_client(), get_settings().index_alias)
+            settings = get_settings()
+            if settings.es_create_indices:  # else setup made them, and this user may only write documents
+                ensure_index(es_client(), settings.index_alias)
             _index_ready.set()
 
 

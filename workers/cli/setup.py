@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typer
+
 from workers.cli.output import err
 from workers.config import get_settings
 
@@ -25,6 +27,10 @@ def setup() -> None:
     err.print(f"failures index '{FAILURES_INDEX}' ready; {written:,} failure records copied"
               + (f", {errors:,} rejected" if errors else ""))
     if settings.kibana_url:
-        from workers.store.kibana import import_saved_objects
+        from workers.store.kibana import KibanaError, import_saved_objects
 
-        err.print(import_saved_objects(settings))
+        try:
+            err.print(import_saved_objects(settings, progress=err.print))
+        except KibanaError as exc:
+            err.print(f"[red]Kibana import failed[/]: {exc}")
+            raise typer.Exit(1) from None

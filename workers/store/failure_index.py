@@ -101,7 +101,9 @@ def count_failures(client: Elasticsearch, index: str = FAILURES_INDEX) -> int | 
 class FailureMirror:
     """A bounded queue of records and one daemon thread writing them in bulk to the failures index.
 
-    ``client`` makes the Elasticsearch client, in the thread, on first use.
+    ``client`` makes the Elasticsearch client, in the thread, on first use; ``create_index``: the
+    mirror creates the index when it is missing (``GLEANER_ES_CREATE_INDICES``; compose's setup
+    creates it, and the workers' user may only write documents).
     """
 
     max_queued = 10_000
@@ -109,8 +111,9 @@ class FailureMirror:
     max_wait_s = 1.0
     warn_every_s = 300.0
 
-    def __init__(self, client: Callable[[], Elasticsearch]) -> None:
+    def __init__(self, client: Callable[[], Elasticsearch], *, create_index: bool = True) -> None:
         self._make_client = client
+        self._create_index = create_index
         self._queue: queue.Queue[FailureRecord] = queue.Queue(maxsize=self.max_queued)
         self._pid = -1
         self._lock = threading.Lock()
@@ -170,7 +173,8 @@ class FailureMirror:
         if self._client is None:
             self._client = self._make_client().options(request_timeout=10, max_retries=1)
         if not self._index_ready:
-            ensure_failures_index(self._client)
+            if self._create_index:  # else `gleaner setup` created it
+                ensure_failures_index(self._client)
             self._index_ready = True
         _written, errors = index_failures(self._client, batch)
         if errors:
