@@ -18,6 +18,7 @@ PageRecord = Literal["jsonl"]
 StageName = Literal["parse", "enrich", "index"]
 #: Where a page can fail: a stage, or at submission (the producer could not read it).
 Stage = Literal["submit", StageName]
+PageType = Literal["article", "forum", "product", "collection", "listing", "documentation", "service"]
 
 
 class Extraction(BaseModel):
@@ -26,6 +27,7 @@ class Extraction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     body: str = Field(description="Main content only, paragraphs separated by blank lines.")
+    page_type: PageType | None = Field(default=None, description="What kind of page the HTML is (none for text dumps).")
     title: str | None = None
     description: str | None = None
     authors: list[str] = Field(default_factory=list)
@@ -158,6 +160,7 @@ class Document(BaseModel):
     published_at: datetime | None = None
     language: str | None = None
     tags: list[str] = Field(default_factory=list)
+    page_type: PageType | None = None
     body: str
     word_count: int
     entities: list[Entity] = Field(default_factory=list)

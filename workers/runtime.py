@@ -111,34 +111,42 @@ def entity_finder() -> SpacyEntities:
 
 def _bulk_batch(items: Sequence[IndexItem]) -> list[BulkItemResult]:
     ensure_index_once()
-    settings = get_settings()
-    return bulk_index(es_client(), settings.index_alias, items, chunk_size=settings.index_batch_size)
+    # One request for the batch: it holds up to GLEANER_INDEX_BATCH_SIZE documents plus the rest of
+    # the last bundle (a bundle is never split), which a chunk size of exactly that would send alone.
+    return bulk_index(es_client(), get_settings().index_alias, items, chunk_size=max(len(items), 1))
 
 
 @lru_cache(maxsize=1)
 def index_batcher() -> MicroBatcher[IndexItem, BulkItemResult]:
     """One bulk writer per worker process: the documents of the bundles its threads are running
-    go out together, flushed at ``GLEANER_INDEX_BATCH_SIZE`` documents or after ``GLEANER_INDEX_FLUSH_S``."""
+    go out together, at ``GLEANER_INDEX_BATCH_SIZE`` documents or ``GLEANER_INDEX_FLUSH_S`` after
+    the first; while a request is in flight the next one gathers."""
     settings = get_settings()
     return MicroBatcher(
-        _bulk_batch, max_size=settings.index_batch_size, max_wait_s=settings.index_flush_s, name="bulk-batcher"
+        _bulk_batch, max_size=settings.index_batch_size, max_wait_s=settings.index_flush_s, name="bulk-batcher",
     )
 
 
 def _write_batched(items: Sequence[IndexItem]) -> list[BulkItemResult | Exception]:
-    """A worker's writer: the items join the process's bulk batcher; each waits for its own result."""
-    futures = [index_batcher().submit(item) for item in items]
-    results: list[BulkItemResult | Exception] = []
-    for future in futures:
-        try:
-            results.append(future.result())
-        except Exception as exc:  # noqa: BLE001 - each item gets its error, in Gleaner's tree
-            results.append(as_gleaner_error(exc))
-    return results
+    """A worker's writer: the bundle's items join the process's bulk batcher as one group (they go
+    in the same bulk request, and one future waits for all of them)."""
+    try:
+        results = index_batcher().submit_many(items).result()
+    except Exception as exc:  # noqa: BLE001 - the whole request failed: each item gets the error, in Gleaner's tree
+        return [as_gleaner_error(exc)] * len(items)
+    written: list[BulkItemResult | Exception] = []
+    for result in results:
+        if isinstance(result, BaseException):
+            if not isinstance(result, Exception):
+                raise result
+            result = as_gleaner_error(result)
+        written.append(result)
+    return written
 
 
 def _write_now(items: Sequence[IndexItem]) -> list[BulkItemResult | Exception]:
-    """The in-process writer: one bulk request (or a few, by ``GLEANER_INDEX_BATCH_SIZE``) now."""
+    """The in-process writer: one bulk request now (the runner hands ``GLEANER_INDEX_BATCH_SIZE``
+    documents at a time)."""
     try:
         return list(_bulk_batch(items))
     except Exception as exc:  # noqa: BLE001 - each item gets the error, in Gleaner's tree

@@ -14,7 +14,7 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from workers import logs
-from workers.delivery.app import app
+from workers.delivery.app import THREAD_POOL_STAGES, DecodedOnceRequest, app
 from workers.delivery.bundles import BundleOutcome, Message, deliver, run_page
 from workers.errors import TRANSIENT_ERRORS, PageFailure
 from workers.pipeline import PIPELINE, Resources, Stage, task_name
@@ -48,7 +48,10 @@ def _define(stage: Stage) -> Task:
     def work(messages: list[Any]) -> BundleOutcome:
         return outcome_of(stage, messages, worker_resources(interrupts=(SoftTimeLimitExceeded,)))
 
-    @app.task(name=task_name(stage.name), bind=True, max_retries=None)
+    # A thread pool's tasks take the body its consumer has already decoded.
+    options: dict[str, Any] = {"Request": DecodedOnceRequest} if stage.name in THREAD_POOL_STAGES else {}
+
+    @app.task(name=task_name(stage.name), bind=True, max_retries=None, **options)
     def run(self: Task, messages: list[Message] | Message) -> None:
         with logs.bind(stage=stage.name):
             deliver(self, stage.name, messages, work, next_tasks=_stages_after(stage))

@@ -33,10 +33,11 @@ def wait_for_broker(fn: Callable[[], T], *, what: str, wait_s: float | None = No
         try:
             return fn()
         except BROKER_ERRORS as exc:
-            if time.monotonic() + delay > deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise BrokerUnavailable(f"{what}: Redis unreachable: {exc}") from exc
             log.warning("redis unreachable, retrying", extra={"error": f"{what}: {exc}"[:300]})
-            time.sleep(delay)
+            time.sleep(min(delay, remaining))  # the last try comes at the deadline, not before it
             delay = min(delay * 2, 2.0)
 
 

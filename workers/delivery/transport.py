@@ -43,7 +43,6 @@ from typing import Any
 from kombu.transport import redis as redis_transport
 from kombu.transport import virtual
 from kombu.utils.encoding import bytes_to_str
-from kombu.utils.json import dumps, loads
 
 from workers.delivery import codec
 from workers.redis_keys import CONSUMER_ALIVE as ALIVE_KEY
@@ -65,7 +64,8 @@ class LeasedQoS(redis_transport.QoS):
         delivery = message.delivery_info
         with self.pipe_or_acquire() as pipe:
             pipe.zadd(self.unacked_index_key, {delivery_tag: time()})
-            pipe.hset(self.unacked_key, delivery_tag, dumps([message._raw, delivery["exchange"], delivery["routing_key"]]))
+            pipe.hset(self.unacked_key, delivery_tag,
+                      codec.dumps_bytes([message._raw, delivery["exchange"], delivery["routing_key"]]))
             pipe.sadd(channel.held_key, delivery_tag)
             if landed is not None:
                 pipe.lrem(channel.landing_key, 1, landed)
@@ -274,7 +274,7 @@ class LeasedChannel(redis_transport.Channel):
             self._queue_cycle.rotate(queue)
             self._landed = item
             try:
-                self.connection._deliver(loads(bytes_to_str(item)), queue)
+                self.connection._deliver(codec.loads(item), queue)
             except self.connection_errors:
                 self._landing_dirty = True  # not recorded as unacked: back to the queue next time
                 raise

@@ -27,6 +27,7 @@ def assemble_document(
         published_at=ex.published_at,
         language=page.language,
         tags=ex.tags,
+        page_type=ex.page_type,
         body=ex.body,
         word_count=count_words(ex.body),
         entities=entities,

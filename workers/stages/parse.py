@@ -5,20 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import trafilatura
-
 from workers import __version__
 from workers.errors import PermanentPageError
 from workers.models import Extraction, ParsedPage, RawPage
-from workers.stages.clean_html import clean_html
 from workers.stages.clean_text import clean_text_dump
 from workers.stages.decode import decode_bytes, looks_like_html
 from workers.stages.fingerprints import normalize_text
+from workers.stages.html import clean_html
 from workers.stages.language import detect_language
 from workers.stages.text_stats import count_words
 from workers.stages.urls import document_id, domain_of
 
-HTML_EXTRACTOR = f"gleaner-html-{__version__}+trafilatura-{trafilatura.__version__}"
+HTML_EXTRACTOR = f"gleaner-html-{__version__}"
 TEXT_EXTRACTOR = f"gleaner-textdump-{__version__}"
 
 
@@ -44,7 +42,7 @@ def parse_page(
         text = text[: limits.max_text_chars]
     kind = page.kind or ("html" if looks_like_html(text) else "text")
     if kind == "html":
-        extraction, extractor = clean_html(text, url=page.url), HTML_EXTRACTOR
+        extraction, extractor = clean_html(text, url=page.url, model_dir=model_dir), HTML_EXTRACTOR
     else:
         extraction, extractor = clean_text_dump(text, url=page.url), TEXT_EXTRACTOR
     _require_article(extraction, limits)
