@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from workers.models import RawPage  # noqa: E402
-from workers.stages.errors import PermanentPageError  # noqa: E402
+from workers.errors import PermanentPageError  # noqa: E402
 from workers.stages.parse import ParseLimits, parse_page  # noqa: E402
 from workers.stages.textdump.model import load_line_model  # noqa: E402
 

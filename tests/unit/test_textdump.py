@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from workers.models import Extraction, RawPage
-from workers.stages.errors import PermanentPageError
+from workers.errors import PermanentPageError
 from workers.stages.parse import ParseLimits, parse_page
 from workers.stages.textdump import clean_text_body, clean_text_dump
 from workers.stages.textdump.item import split_dateline
