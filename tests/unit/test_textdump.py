@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from workers.models import Extraction, RawPage
 from workers.errors import PermanentPageError
+from workers.models import Extraction, RawPage
 from workers.stages.parse import ParseLimits, parse_page
 from workers.stages.textdump import clean_text_body, clean_text_dump
 from workers.stages.textdump.item import split_dateline

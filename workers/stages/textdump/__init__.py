@@ -21,7 +21,13 @@ from workers.stages.textdump.features import context_features, line_features
 from workers.stages.textdump.item import find_item
 from workers.stages.textdump.lines import Line, read_lines
 from workers.stages.textdump.metadata import (
-    find_authors, find_description, find_published, find_tags, find_title, header_window, split_standfirst,
+    find_authors,
+    find_description,
+    find_published,
+    find_tags,
+    find_title,
+    header_window,
+    split_standfirst,
 )
 from workers.stages.textdump.model import line_inputs, load_line_model
 from workers.stages.textdump.page_type import PAGE_TYPES, page_features

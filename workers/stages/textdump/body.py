@@ -16,7 +16,7 @@ MIN_BODY_UNITS = 8.0
 def select_lines(lines: list[Line], p: np.ndarray, threshold: float) -> list[Line]:
     """The lines whose probability of being main content reaches ``threshold``; none when they
     add up to less than ``MIN_BODY_UNITS`` words."""
-    kept = [line for line, q in zip(lines, p.tolist()) if q >= threshold]
+    kept = [line for line, q in zip(lines, p.tolist(), strict=True) if q >= threshold]
     if sum(line.units for line in kept) < MIN_BODY_UNITS:
         return []
     return kept
@@ -33,7 +33,8 @@ def join_lines(kept: list[Line]) -> str:
     for line in kept:
         if parts:
             together = prev is not None and line.idx == prev.idx + 1 and not line.blank_before
-            parts.append("\n" if together and _listy(line) and _listy(prev) else "\n\n")
+            listy = prev is not None and _listy(line) and _listy(prev)
+            parts.append("\n" if together and listy else "\n\n")
         parts.append(line.text)
         prev = line
     return "".join(parts)

@@ -141,11 +141,11 @@ def _shift(col: np.ndarray, off: int, fill: float) -> np.ndarray:
 
 def _text_indent(lines: list[Line]) -> int:
     """The indentation of the page's running text: weighted mode over prose-like lines."""
-    weight: Counter[int] = Counter()
+    weight: dict[int, float] = {}
     for line in lines:
         if line.units >= 8 and line.stop_ratio >= 0.15 and line.kind is None and not line.bullet:
-            weight[line.indent] += line.units
-    return weight.most_common(1)[0][0] if weight else 0
+            weight[line.indent] = weight.get(line.indent, 0.0) + line.units
+    return max(weight, key=weight.__getitem__) if weight else 0
 
 
 def _since(flags: np.ndarray, reverse: bool = False) -> np.ndarray:
@@ -324,11 +324,11 @@ def context_features(p: np.ndarray, lines: list[Line]) -> np.ndarray:
 def _overlap(lines: list[Line], members: np.ndarray) -> np.ndarray:
     """Share of each line's content words found in another line of ``members`` (a mask)."""
     df: Counter[str] = Counter()
-    for line, member in zip(lines, members.tolist()):
+    for line, member in zip(lines, members.tolist(), strict=True):
         if member:
             df.update(line.content)
     out = np.zeros(len(lines))
-    for i, (line, member) in enumerate(zip(lines, members.tolist())):
+    for i, (line, member) in enumerate(zip(lines, members.tolist(), strict=True)):
         if line.content:
             own = 1 if member else 0
             out[i] = sum(1 for w in line.content if df[w] > own) / len(line.content)

@@ -17,7 +17,7 @@ from datetime import datetime
 
 import numpy as np
 
-from workers.dates import plausible_publication, parse_written_date, search_written_date
+from workers.dates import parse_written_date, plausible_publication, search_written_date
 from workers.stages.textdump.body import join_lines
 from workers.stages.textdump.lines import Line
 

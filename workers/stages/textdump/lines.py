@@ -15,7 +15,14 @@ from pathlib import Path
 
 from workers.dates import search_written_date
 from workers.stages.textdump.patterns import (
-    BULLET_RE, CJK_RE, COLUMN_GAP_RE, NUMBERED_RE, SENT_END, URL_RE, WORD_RE, chrome_kind,
+    BULLET_RE,
+    CJK_RE,
+    COLUMN_GAP_RE,
+    NUMBERED_RE,
+    SENT_END,
+    URL_RE,
+    WORD_RE,
+    chrome_kind,
 )
 
 __all__ = ["Line", "read_lines", "stopwords", "MAX_CHARS", "MAX_LINES"]
@@ -67,7 +74,7 @@ class Line:
         sample = text if len(text) <= FEATURE_CHARS else text[:FEATURE_CHARS]
         m = BULLET_RE.match(sample)
         self.bullet = m is not None and (m.end() < len(sample) or sample in "*+•-")
-        if self.bullet:
+        if m is not None and self.bullet:
             sample = sample[m.end():]
         self.numbered = NUMBERED_RE.match(sample) is not None
         words = WORD_RE.findall(sample)
@@ -87,7 +94,7 @@ class Line:
         # its content words, for how much of the page's topic a line shares
         self.content = frozenset(w for w in lower if len(w) > 2 and w not in stop and not w.isdigit())
         # Title Case headlines: every word capitalised but the short function words ("of", "the")
-        n_small = len([1 for w, low in zip(words, lower) if not w[0].isupper() and len(w) <= 3 and low in stop])
+        n_small = len([1 for w, low in zip(words, lower, strict=True) if not w[0].isupper() and len(w) <= 3 and low in stop])
         k = max(1, n)
         self.stop_ratio = n_stop / k
         self.cap_ratio = n_cap / k

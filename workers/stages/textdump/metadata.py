@@ -321,5 +321,10 @@ def find_tags(lines: list[Line], start: int, end: int, article_text: str) -> lis
         items = [t for t in items if t and len(t) <= 60]
         if items:
             seen: set[str] = set()
-            return [t for t in items if not (t.lower() in seen or seen.add(t.lower()))]
+            unique: list[str] = []
+            for t in items:
+                if t.lower() not in seen:
+                    seen.add(t.lower())
+                    unique.append(t)
+            return unique
     return []

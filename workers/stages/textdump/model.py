@@ -14,12 +14,16 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from workers.stages.model_files import model_path
 from workers.stages.textdump.features import CONTEXT_FEATURES, LINE_FEATURES
 from workers.stages.textdump.page_type import PAGE_FEATURES, PAGE_TYPE_COLUMNS
+
+if TYPE_CHECKING:
+    import lightgbm
 
 __all__ = ["PAGE_MODEL", "LINE_MODEL", "CONTEXT_MODEL", "DECISION", "LineModel", "load_line_model", "line_inputs"]
 
@@ -36,9 +40,9 @@ _lock = threading.Lock()
 class LineModel:
     """The page-type model, both passes and the decision settings."""
 
-    page: object  # lightgbm.Booster, multiclass over PAGE_TYPES
-    line: object  # lightgbm.Booster
-    context: object  # lightgbm.Booster
+    page: lightgbm.Booster  # multiclass over PAGE_TYPES
+    line: lightgbm.Booster
+    context: lightgbm.Booster
     threshold: float
     settings: dict
 
@@ -46,10 +50,10 @@ class LineModel:
         return self.page.predict(row.reshape(1, -1), num_threads=1)[0]
 
     def predict_line(self, x: np.ndarray) -> np.ndarray:
-        return self.line.predict(x, num_threads=1)
+        return cast(np.ndarray, self.line.predict(x, num_threads=1))
 
     def predict_context(self, x: np.ndarray) -> np.ndarray:
-        return self.context.predict(x, num_threads=1)
+        return cast(np.ndarray, self.context.predict(x, num_threads=1))
 
 
 def line_inputs(x: np.ndarray, page_probs: np.ndarray) -> np.ndarray:
@@ -61,7 +65,7 @@ def line_inputs(x: np.ndarray, page_probs: np.ndarray) -> np.ndarray:
 def _load(page_file: Path, line_file: Path, context_file: Path, decision_file: Path) -> LineModel:
     import lightgbm
 
-    def booster(path: Path):
+    def booster(path: Path) -> lightgbm.Booster:
         return lightgbm.Booster(model_str=gzip.decompress(path.read_bytes()).decode("utf-8"))
 
     page, line, context = booster(page_file), booster(line_file), booster(context_file)
