@@ -94,7 +94,9 @@ def _save(trainer: Trainer, without: frozenset[int], folder: Path, figures: dict
     for name, booster in ((PAGE_MODEL, trainer.page_model(without)), (LINE_MODEL, trainer.line_model(without)),
                           (CONTEXT_MODEL, trainer.context_model(without))):
         text = booster.model_to_string().encode("utf-8")
-        (folder / name).write_bytes(gzip.compress(text, compresslevel=9, mtime=0))
+        partial = folder / f".{name}.partial"  # replaced in one step: a worker never reads half a file
+        partial.write_bytes(gzip.compress(text, compresslevel=9, mtime=0))
+        os.replace(partial, folder / name)
     decision = {"threshold": THRESHOLD, "dump_weight": trainer.dump_weight, "page_types": list(PAGE_TYPES), "line_features": list(X1_FEATURES),
                 "context_features": list(X2_FEATURES[len(X1_FEATURES):])}
     if figures:
