@@ -151,6 +151,13 @@ def test_nothing_to_keep_gives_an_empty_body(text: str) -> None:
     assert isinstance(ex, Extraction) and ex.body == ""
 
 
+def test_a_single_line_of_prose_is_a_document() -> None:
+    paragraph = ("Officials in the harbour town said on Tuesday that the new ferry service would start in the "
+                 "spring after months of delays caused by storms and a dispute over the cost of the old pier.")
+    ex = parse_text(f"Ferry news {paragraph} {paragraph}")
+    assert paragraph in ex.body
+
+
 def test_a_short_undated_blurb_is_still_too_short() -> None:
     with pytest.raises(PermanentPageError) as err:
         parse_text("Weekend sale\n\nEverything in the store is half price this weekend only, come early.\n")

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from workers.models import Extraction
-from workers.stages.textdump.body import join_lines, select_lines, strip_bullet
+from workers.stages.textdump.body import join_lines, prose_lines, select_lines, strip_bullet
 from workers.stages.textdump.features import context_features, line_features
 from workers.stages.textdump.item import find_item
 from workers.stages.textdump.lines import Line, read_lines
@@ -75,7 +75,7 @@ def clean_text_dump(text: str, url: str | None = None, *, model_dir: Path | None
             body=item.body, page_type="article", title=item.title, published_at=item.published_at,
             dateline=item.place, authors=item.authors, site_name=find_site_name(lines, host),
         )
-    kept = select_lines(lines, p, model.threshold)
+    kept = select_lines(lines, p, model.threshold) or prose_lines(lines)
     if not kept:
         return Extraction(body="")
     top = kept[0].idx  # the headline is looked for above the standfirst, when there is one

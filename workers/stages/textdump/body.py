@@ -7,10 +7,15 @@ import numpy as np
 from workers.stages.textdump.lines import Line
 from workers.stages.textdump.patterns import BULLET_RE
 
-__all__ = ["select_lines", "join_lines", "MIN_BODY_UNITS"]
+__all__ = ["select_lines", "prose_lines", "join_lines", "MIN_BODY_UNITS"]
 
 # Below this many word units what the classifier kept is a stray blurb, not main content.
 MIN_BODY_UNITS = 8.0
+# A short text of this many lines at most, with no page around it (a note, a one-paragraph story),
+# keeps its running text when the classifier (which learned from whole pages) keeps nothing.
+SHORT_TEXT_LINES = 20
+PROSE_MIN_UNITS = 12.0
+PROSE_MIN_STOP_RATIO = 0.2
 
 
 def select_lines(lines: list[Line], p: np.ndarray, threshold: float) -> list[Line]:
@@ -20,6 +25,16 @@ def select_lines(lines: list[Line], p: np.ndarray, threshold: float) -> list[Lin
     if sum(line.units for line in kept) < MIN_BODY_UNITS:
         return []
     return kept
+
+
+def prose_lines(lines: list[Line]) -> list[Line]:
+    """The lines of running text of a short text (none for a longer page, or without prose)."""
+    if len(lines) > SHORT_TEXT_LINES:
+        return []
+    kept = [line for line in lines
+            if line.kind is None and not line.bullet and line.units >= PROSE_MIN_UNITS
+            and line.stop_ratio >= PROSE_MIN_STOP_RATIO and line.sentences >= 1]
+    return kept if sum(line.units for line in kept) >= MIN_BODY_UNITS else []
 
 
 def _listy(line: Line) -> bool:
