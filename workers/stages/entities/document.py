@@ -1,0 +1,63 @@
+"""One page's entities from its spans: mentions, merging, label, salience."""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+
+from workers.models import Entity
+from workers.stages.entities.mentions import page_mentions, title_supported
+from workers.stages.entities.merge import canonical_name, merge
+from workers.stages.entities.ner import RawMention
+from workers.stages.entities.text import Prepared
+
+
+def entities_from_mentions(prep: Prepared, raw: list[RawMention]) -> list[Entity]:
+    mentions = [m for m in page_mentions(prep, raw) if title_supported(m, prep)]
+    if not mentions:
+        return []
+    clusters = merge(mentions, prep.tags)
+    max_count = max(len(c.mentions) for c in clusters)
+    n_paras = max(1, len(prep.para_starts))
+    entities: list[tuple[float, int, int, Entity]] = []
+    for cl in clusters:
+        label = cl.majority()
+        name = canonical_name(cl)
+        count = len(cl.mentions)
+        in_title = any(m.start < prep.body_start for m in cl.mentions)
+        in_lead = any(prep.body_start <= m.start < prep.lead_end for m in cl.mentions)
+        paras = {
+            bisect.bisect_right(prep.para_starts, m.start) - 1
+            for m in cl.mentions if m.start >= prep.body_start
+        }
+        spread = len(paras) / n_paras
+        score = 0.45 * (count / max_count) + 0.2 * spread + 0.2 * in_lead
+        if prep.has_title:
+            score = score + 0.15 * in_title
+        else:
+            score = score / 0.85
+        salience = round(min(1.0, max(0.0, score)), 3)
+        alias_counts: Counter[str] = Counter(m.surface for m in cl.mentions)
+        first_seen: dict[str, int] = {}
+        for m in cl.mentions:
+            first_seen.setdefault(m.surface, m.start)
+        aliases = sorted(
+            (a for a in alias_counts if a != name),
+            key=lambda a: (-alias_counts[a], first_seen[a]),
+        )
+        first_pos = min(m.start for m in cl.mentions)
+        entity = Entity(name=name, label=label, count=count, salience=salience, aliases=aliases)
+        entities.append((salience, count, -first_pos, entity))
+    entities.sort(key=lambda t: (-t[0], -t[1], -t[2]))
+    # two clusters can still end up with the same canonical name (e.g. a tag spelling): fold them
+    out: dict[tuple[str, str], Entity] = {}
+    for _, _, _, ent in entities:
+        k = (ent.name, ent.label)
+        if k in out:
+            prev = out[k]
+            extra = [a for a in ent.aliases if a not in prev.aliases and a != prev.name]
+            out[k] = prev.model_copy(update={"count": prev.count + ent.count,
+                                             "aliases": prev.aliases + extra})
+        else:
+            out[k] = ent
+    return list(out.values())

@@ -1,0 +1,128 @@
+"""Mentions: the model's spans cleaned, repaired or dropped (junk, page furniture, unsupported titles)."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from workers.stages.entities.names import (
+    clean_surface,
+    display,
+    looks_like_name,
+    merge_key,
+)
+from workers.stages.entities.ner import RawMention
+from workers.stages.entities.text import Prepared
+
+_TAGS_PREFIX = re.compile(r"^tags?\b", re.IGNORECASE)
+_URLISH = re.compile(r"https?:|www\.|\w\.\w{2,}/", re.IGNORECASE)
+# a lowercase domain inside a mention ("rt.com Journalists"); "Amazon.com" is a name
+_DOMAIN = re.compile(r"(?<![\w.])[a-z][\w-]*\.(?:com|org|net|gov|edu|io|co|uk|tv|info|news|ly|me)\b")
+_TRUNCATED_AFTER = re.compile(r"^(?:\.\.\.|…)")
+_LETTER = re.compile(r"[^\W\d_]")
+_LATIN = re.compile(r"[A-Za-z]")
+# Text right before a mention, on the same line, that makes it a photo/credit line.
+_CREDIT_BEFORE = re.compile(
+    r"(?:\b(?:photo|image|picture|video|graphic|illustration)s?\s*)?"
+    r"(?:\bcredits?|\bcourtesy(?:\s+of)?|©|\(c\)|\bcopyright|\bphotograph(?:ed)?\s+by|"
+    r"\b(?:photo|image|picture|pictures|video|photograph)s?\s*(?:by)?\s*[:|/])"
+    r"\s*[:|/]?\s*$",
+    re.IGNORECASE,
+)
+_CREDIT_WORDS = {"courtesy"}
+
+
+@dataclass
+class Mention:
+    surface: str  # cleaned surface form, kept as an alias
+    name: str  # name form (no "the", honorific, title): candidate canonical name
+    key: str  # merge key of ``name``
+    label: str  # spaCy's label
+    vote: str  # label this mention votes for (short forms of persons vote PERSON)
+    start: int
+    end: int
+    place_context: bool = False  # preceded by "in", "at", "from"...
+
+
+
+
+_PLACE_BEFORE = re.compile(
+    r"\b(?:in|at|near|into|across|outside|inside|throughout|visited|visiting)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+
+
+
+
+def _is_junk(raw: str, text: str, start: int) -> bool:
+    stripped = raw.strip()
+    if "\n" in stripped or "\r" in stripped:
+        return True  # spans a line break: two things glued together
+    if _TAGS_PREFIX.match(stripped) or _URLISH.search(stripped) or _DOMAIN.search(stripped):
+        return True
+    if _TRUNCATED_AFTER.match(text[start + len(raw):start + len(raw) + 3]):
+        return True  # "Britain as Hurri...": a teaser cut in the middle of a name
+    line_start = text.rfind("\n", 0, start) + 1
+    before = text[max(line_start, start - 60):start]
+    return bool(_CREDIT_BEFORE.search(before))
+
+
+def _furniture(prep: Prepared, raw: list[RawMention]) -> list[tuple[int, int]]:
+    """Ranges of the boilerplate lines whose mentions are dropped (bylines need a PERSON after "By")."""
+    if not prep.boiler:
+        return []
+    person_starts = {start for _, label, start, _ in raw if label == "PERSON"}
+    out: list[tuple[int, int]] = []
+    for start, end, kind in prep.boiler:
+        if kind.startswith("byline:") and int(kind.split(":", 1)[1]) not in person_starts:
+            continue
+        out.append((start, end))
+    return out
+
+
+def page_mentions(prep: Prepared, raw: list[RawMention]) -> list[Mention]:
+    out: list[Mention] = []
+    furniture = _furniture(prep, raw)
+    furniture_starts = [r[0] for r in furniture]
+    for text, label, start, end in raw:
+        if _is_junk(text, prep.text, start):
+            continue
+        if furniture:
+            j = bisect.bisect_right(furniture_starts, start) - 1
+            if j >= 0 and start < furniture[j][1]:
+                continue  # credit, caption, byline or share line
+        surface = clean_surface(text)
+        name = display(surface, label)
+        letters = _LETTER.findall(name)
+        if len(name) < 2 or not letters or (len(letters) < 2 and len(name) < 3):
+            continue
+        if len(name) > 100 or len(name.split()) > 10 or name.casefold() in _CREDIT_WORDS:
+            continue
+        if _LATIN.search(name) and not any(c.isupper() for c in name) and (
+            (len(letters) <= 3 and not any(c.isdigit() for c in name)) or label == "PERSON"
+        ):
+            continue  # "mm", "n’t"; a PERSON "galley": all lowercase is not a name ("777x" is)
+        key = merge_key(name)
+        if not key:
+            continue
+        place = bool(_PLACE_BEFORE.search(prep.text[max(0, start - 20):start]))
+        out.append(Mention(surface, name, key, label, label, start, end, place))
+    return out
+
+
+def title_supported(m: Mention, prep: Prepared) -> bool:
+    """A title mention counts only when the body writes it too (the model may have missed it there).
+
+    Headlines are in title case, which the model reads badly ("Stadia Falls Short", "Keyboard
+    Expected"); an entity of the article is named in its body as well. A full name is also
+    supported by its last word ("Benny Gantz" in the title, "Gantz" in the body).
+    """
+    if m.start >= prep.body_start:
+        return True
+    body = prep.text[prep.body_start:]
+    forms = [m.surface, m.name]
+    toks = m.name.split()
+    if m.label == "PERSON" and looks_like_name(m.name) and len(toks[-1]) > 2:
+        forms.append(toks[-1])
+    return any(f and re.search(r"(?<!\w)" + re.escape(f) + r"(?!\w)", body) for f in forms)

@@ -1,0 +1,177 @@
+"""Merging: the mentions of one page grouped into clusters, one per real thing."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from workers.stages.entities.aliases import (
+    ALIAS_INDEX,
+    AMERICA_CANONICAL,
+    OTHER_AMERICAS,
+    table_lookup,
+)
+from workers.stages.entities.mentions import Mention
+from workers.stages.entities.names import (
+    clean_surface,
+    edit_distance_le1,
+    looks_like_name,
+    merge_key,
+)
+
+#: Tie-break order for the label vote (first wins).
+LABEL_PRIORITY: dict[str, int] = {"PERSON": 0, "GPE": 1, "ORG": 2, "LOC": 3}
+
+
+@dataclass
+class Cluster:
+    key: str
+    mentions: list[Mention] = field(default_factory=list)
+    name: str | None = None  # fixed canonical name (alias table or tag)
+    label: str | None = None  # fixed label (alias table)
+
+    def votes(self) -> Counter[str]:
+        return Counter(m.vote for m in self.mentions)
+
+    def majority(self) -> str:
+        if self.label:
+            return self.label
+        votes = self.votes()
+        if not votes:
+            return "PERSON"
+        return min(votes, key=lambda lab: (-votes[lab], LABEL_PRIORITY[lab]))
+
+    def display(self) -> str:
+        return self.name or self.mentions[0].name
+
+
+
+
+def _person_like(cl: Cluster) -> bool:
+    """A multi-word cluster that reads as a person's full name."""
+    toks = cl.key.split()
+    return (
+        not cl.label
+        and 2 <= len(toks) <= 5
+        and cl.majority() == "PERSON"
+        and all(t.isalpha() for t in toks)
+        and looks_like_name(cl.display(), max_tokens=5)
+    )
+
+
+def _absorb(dest: Cluster, src: Cluster, vote: str | None = None) -> None:
+    for m in src.mentions:
+        if vote:
+            m.vote = vote
+    dest.mentions.extend(src.mentions)
+    if dest.name is None and src.name and " " in src.name:
+        dest.name = src.name
+
+
+def merge(mentions: list[Mention], tags: Sequence[str]) -> list[Cluster]:
+    """Group mentions of one document into clusters, one per real thing."""
+    clusters: dict[str, Cluster] = {}
+    other_americas = any(m.key in OTHER_AMERICAS for m in mentions)
+
+    # 1. same key, or same entry of the alias table
+    for m in mentions:
+        hit = table_lookup(m.name, m.key)
+        if hit is None and m.key == "america" and m.label in ("GPE", "LOC") and not other_americas:
+            hit = (AMERICA_CANONICAL, "GPE")
+        if hit is not None:
+            canonical, label = hit
+            ckey = "\x00" + canonical  # table entries never collide with plain keys
+            cl = clusters.setdefault(ckey, Cluster(ckey, name=canonical, label=label))
+        else:
+            cl = clusters.setdefault(m.key, Cluster(m.key))
+        cl.mentions.append(m)
+
+    # 2. tags: an exact match gives the canonical spelling; a name-like tag is a full-name
+    #    candidate for short forms (it never creates an entity by itself)
+    tag_names: dict[str, str] = {}
+    for tag in tags:
+        tag = clean_surface(tag)
+        tkey = merge_key(tag)
+        if not tkey:
+            continue
+        cl = clusters.get(tkey)
+        if cl is not None:
+            if cl.name is None and not tag.islower():  # "lexus lc convertible" is no spelling
+                cl.name = tag
+        elif looks_like_name(tag) and all(t.isalpha() for t in tkey.split()):
+            tag_names.setdefault(tkey, tag)
+
+    # 3. nicknames of full names: "Josh Apte" -> "Joshua Apte" (same last name, first name prefix)
+    persons = sorted((k for k, c in clusters.items() if _person_like(c)),
+                     key=lambda k: (-len(clusters[k].mentions), -len(k), k))
+    for k in list(persons):
+        if k not in clusters:
+            continue
+        first, *rest = k.split()
+        for other in persons:
+            if other == k or other not in clusters or k not in clusters:
+                continue
+            ofirst, *orest = other.split()
+            if orest == rest and len(first) >= 3 and len(ofirst) > len(first) and ofirst.startswith(first):
+                _absorb(clusters[other], clusters.pop(k))
+    full_names = {k for k in persons if k in clusters}
+
+    # 4. short forms of person names: "Gantz" -> "Benny Gantz" when exactly one full name in the
+    #    document (or the tags) ends with it; a first name only when spaCy calls it a PERSON
+    for key in list(clusters):
+        cl = clusters[key]
+        if cl.label or " " in key or not key.isalpha():
+            continue
+        votes = cl.votes()
+        placey = votes.get("GPE", 0) + votes.get("LOC", 0) > votes.get("PERSON", 0) + votes.get("ORG", 0)
+        if placey and (any(m.place_context for m in cl.mentions) or key in ALIAS_INDEX):
+            continue  # "in Austin" is the city, not Lloyd Austin
+        by_last = {k for k in full_names if k.split()[-1] == key}
+        tag_last = {k for k in tag_names if k.split()[-1] == key}
+        target: str | None = None
+        if len(by_last | tag_last) == 1:
+            target = next(iter(by_last | tag_last))
+        elif len(tag_last) == 1:
+            target = next(iter(tag_last))
+        elif not by_last and not tag_last and cl.majority() == "PERSON":
+            by_first = {k for k in full_names if k.split()[0] == key}
+            if len(by_first) == 1:
+                target = next(iter(by_first))
+        if target is None:
+            continue
+        dest = clusters.get(target)
+        if dest is None:
+            dest = clusters[target] = Cluster(target, name=tag_names[target])
+        _absorb(dest, clusters.pop(key), vote="PERSON")
+
+    # 5. typos: edit distance 1 against a bigger cluster of the same label, keys >= 8 chars
+    merged: list[Cluster] = []
+    for cl in sorted(clusters.values(), key=lambda c: (-len(c.mentions), c.key)):
+        plain = cl.key.lstrip("\x00").casefold()
+        label = cl.majority()
+        target_cl = None
+        if len(plain) >= 8 and not cl.label:
+            for big in merged:
+                bkey = big.key.lstrip("\x00").casefold()
+                if len(bkey) >= 8 and big.majority() == label and edit_distance_le1(plain, bkey):
+                    target_cl = big
+                    break
+        if target_cl is None:
+            merged.append(cl)
+        else:
+            target_cl.mentions.extend(cl.mentions)
+    return merged
+
+
+def canonical_name(cl: Cluster) -> str:
+    """Fixed name (table/tag), else the most frequent name form of the cluster's own key."""
+    if cl.name:
+        return cl.name
+    forms: Counter[str] = Counter(m.name for m in cl.mentions if m.key == cl.key)
+    if not forms:
+        return cl.mentions[0].name
+    first: dict[str, int] = {}
+    for m in cl.mentions:
+        first.setdefault(m.name, m.start)
+    return max(forms, key=lambda f: (not f.islower(), not f.isupper(), forms[f], len(f), -first[f]))
