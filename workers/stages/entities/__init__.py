@@ -22,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from workers.models import Entity
+from workers.stages.entities.aliases import ACRONYMS
+from workers.stages.entities.casing import recase_capitals
 from workers.stages.entities.document import entities_from_mentions
 from workers.stages.entities.ner import (
     CHUNK_CHARS,
@@ -71,12 +73,16 @@ def extract_entities_batch(
     for i, prep in enumerate(prepared):
         if prep is None:
             continue
+        model_text = recase_capitals(prep.text, ACRONYMS)
         if prep.has_title:
-            jobs.append((i, 0, prep.text[:prep.title_end]))
+            jobs.append((i, 0, model_text[:prep.title_end]))
         if prep.body_start < len(prep.text):
-            body = prep.text[prep.body_start:]
+            body = model_text[prep.body_start:]
             jobs.extend((i, prep.body_start + off, piece) for off, piece in chunks(body, limit))
     raw = run_ner(nlp, jobs, len(pages), batch_size)
+    for i, prep in enumerate(prepared):  # surfaces as the page writes them (not recased)
+        if prep is not None:
+            raw[i] = [(prep.text[start:end], label, start, end) for _, label, start, end in raw[i]]
     return [[] if prep is None else entities_from_mentions(prep, raw[i]) for i, prep in enumerate(prepared)]
 
 

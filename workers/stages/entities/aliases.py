@@ -64,3 +64,9 @@ def table_lookup(surface: str, key: str) -> tuple[str, str] | None:
     return canonical, label
 
 
+
+
+#: Acronyms of the alias data, kept in capitals when a line in capitals is recased for the model.
+ACRONYMS: frozenset[str] = frozenset(
+    a for label_aliases in ALIAS_TABLE.values() for a in label_aliases[1] if is_acronym(a) and a.isalpha()
+) | frozenset(c for c in ALIAS_TABLE if is_acronym(c) and c.isalpha())

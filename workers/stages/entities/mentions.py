@@ -13,6 +13,7 @@ from workers.stages.entities.names import (
     merge_key,
 )
 from workers.stages.entities.ner import RawMention
+from workers.stages.entities.repair import repair_span
 from workers.stages.entities.text import Prepared
 
 _TAGS_PREFIX = re.compile(r"^tags?\b", re.IGNORECASE)
@@ -85,30 +86,38 @@ def page_mentions(prep: Prepared, raw: list[RawMention]) -> list[Mention]:
     out: list[Mention] = []
     furniture = _furniture(prep, raw)
     furniture_starts = [r[0] for r in furniture]
-    for text, label, start, end in raw:
-        if _is_junk(text, prep.text, start):
+    for raw_text, raw_label, raw_start, _ in raw:
+        if _is_junk(raw_text, prep.text, raw_start):
             continue
         if furniture:
-            j = bisect.bisect_right(furniture_starts, start) - 1
-            if j >= 0 and start < furniture[j][1]:
+            j = bisect.bisect_right(furniture_starts, raw_start) - 1
+            if j >= 0 and raw_start < furniture[j][1]:
                 continue  # credit, caption, byline or share line
-        surface = clean_surface(text)
-        name = display(surface, label)
-        letters = _LETTER.findall(name)
-        if len(name) < 2 or not letters or (len(letters) < 2 and len(name) < 3):
-            continue
-        if len(name) > 100 or len(name.split()) > 10 or name.casefold() in _CREDIT_WORDS:
-            continue
-        if _LATIN.search(name) and not any(c.isupper() for c in name) and (
-            (len(letters) <= 3 and not any(c.isdigit() for c in name)) or label == "PERSON"
-        ):
-            continue  # "mm", "n’t"; a PERSON "galley": all lowercase is not a name ("777x" is)
-        key = merge_key(name)
-        if not key:
-            continue
-        place = bool(_PLACE_BEFORE.search(prep.text[max(0, start - 20):start]))
-        out.append(Mention(surface, name, key, label, label, start, end, place))
+        for text, start, end in repair_span(raw_text, raw_label, raw_start):
+            mention = _mention(prep, text, raw_label, start, end)
+            if mention is not None:
+                out.append(mention)
     return out
+
+
+def _mention(prep: Prepared, text: str, label: str, start: int, end: int) -> Mention | None:
+    """One repaired piece as a mention, or None when what is left is no name."""
+    surface = clean_surface(text)
+    name = display(surface, label)
+    letters = _LETTER.findall(name)
+    if len(name) < 2 or not letters or (len(letters) < 2 and len(name) < 3):
+        return None
+    if len(name) > 100 or len(name.split()) > 10 or name.casefold() in _CREDIT_WORDS:
+        return None
+    if _LATIN.search(name) and not any(c.isupper() for c in name) and (
+        (len(letters) <= 3 and not any(c.isdigit() for c in name)) or label == "PERSON"
+    ):
+        return None  # "mm", "n’t"; a PERSON "galley": all lowercase is not a name ("777x" is)
+    key = merge_key(name)
+    if not key:
+        return None
+    place = bool(_PLACE_BEFORE.search(prep.text[max(0, start - 20):start]))
+    return Mention(surface, name, key, label, label, start, end, place)
 
 
 def title_supported(m: Mention, prep: Prepared) -> bool:

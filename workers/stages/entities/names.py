@@ -13,6 +13,19 @@ TITLES = {"president", "senator", "sen", "governor", "gov", "rep", "representati
            "professor", "attorney", "spokesman", "spokeswoman", "chairman", "chairwoman", "ceo"}
 COMPANY_SUFFIXES = {"inc", "incorporated", "corp", "corporation", "co", "ltd", "limited", "llc", "plc",
                      "gmbh", "ag", "nv", "bv", "sa", "spa", "lp", "llp"}
+#: Role words in front of a person's name: "Defender Hassan Abbas" is Hassan Abbas.
+ROLE_WORDS = TITLES | {
+    "king", "queen", "prince", "princess", "crown", "emperor", "pope", "cardinal", "archbishop", "bishop",
+    "father", "sheikh", "premier", "prime", "vice", "deputy", "foreign", "defence", "defense", "finance",
+    "interior", "economy", "trade", "justice", "minister", "ministers", "leader", "chief", "head", "director",
+    "manager", "broker", "analyst", "economist", "dealer", "trader", "striker", "defender", "midfielder",
+    "goalkeeper", "keeper", "forward", "winger", "skipper", "batsman", "bowler", "pitcher", "catcher",
+    "outfielder", "shortstop", "rookie", "champion", "veteran", "opener", "midfield", "teammate",
+    "spokesperson", "adviser", "advisor", "aide", "envoy", "negotiator", "lawyer", "prosecutor", "dr.",
+    "colonel", "major", "lieutenant", "admiral", "marshal", "brigadier", "corporal", "private", "player",
+    "coach", "trainer", "referee", "umpire", "driver", "rider", "jockey", "cyclist", "boxer", "dancer",
+    "actor", "actress", "singer", "writer", "author", "novelist", "poet", "director", "producer",
+}
 NAME_PARTICLES = {"de", "da", "del", "della", "der", "di", "du", "van", "von", "la", "le", "bin",
                    "ibn", "al", "el", "ben", "y", "st"}
 
