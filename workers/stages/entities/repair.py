@@ -73,7 +73,8 @@ def _trim(piece: list[tuple[str, int, int]], label: str) -> list[tuple[str, int,
         w = piece[0][0].lower().rstrip(".,")
         if w in _MONTHS or w in HONORIFICS or (label == "PERSON" and w in ROLE_WORDS):
             piece = piece[1:]
-        elif piece[0][0][:1].islower() and w not in NAME_PARTICLES and any(t[0][:1].isupper() for t in piece[1:]):
+        elif (piece[0][0][:1].islower() and w not in NAME_PARTICLES and w != "the"
+              and any(t[0][:1].isupper() for t in piece[1:])):
             piece = piece[1:]  # "pro-Socialist CFDT union", "rang Taylor"
         elif _POSSESSOR.match(piece[0][0]) and len(piece) >= 2 and piece[1][0][:1].isupper():
             piece = piece[1:]  # "Farrakhan's Nation of Islam" -> "Nation of Islam"
@@ -92,7 +93,7 @@ def repair_span(text: str, label: str, start: int) -> list[tuple[str, int, int]]
     out: list[tuple[str, int, int]] = []
     for piece in _pieces(toks, label):
         piece = _trim(piece, label)
-        if not piece or not any(t[0][:1].isupper() for t in piece):
+        if not piece or not any(c.isupper() or c.isdigit() for t in piece for c in t[0]):
             continue
         s, e = piece[0][1], piece[-1][2]
         out.append((text[s - start:e - start], s, e))
