@@ -13,7 +13,9 @@ from workers.stages.entities.names import (
     merge_key,
 )
 from workers.stages.entities.ner import RawMention
+from workers.stages.entities.labels import country_vote, person_shaped, table_label
 from workers.stages.entities.repair import repair_span
+from workers.stages.entities.tables import table_names
 from workers.stages.entities.text import Prepared
 
 _TAGS_PREFIX = re.compile(r"^tags?\b", re.IGNORECASE)
@@ -44,6 +46,7 @@ class Mention:
     start: int
     end: int
     place_context: bool = False  # preceded by "in", "at", "from"...
+    table: bool = False  # a name before a score in a results table (``tables``)
 
 
 
@@ -97,7 +100,45 @@ def page_mentions(prep: Prepared, raw: list[RawMention]) -> list[Mention]:
             mention = _mention(prep, text, raw_label, start, end)
             if mention is not None:
                 out.append(mention)
+    out = _with_table_names(prep, out)
+    for m in out:
+        m.vote = _vote(m)
     return out
+
+
+def _vote(m: Mention) -> str:
+    """The label a mention votes for: table evidence, then a country, then a person's shape."""
+    if m.table:
+        return m.vote
+    country = country_vote(m.key, m.label)
+    if country:
+        return country
+    if m.label != "PERSON" and person_shaped(m.name):
+        return "PERSON"
+    return m.label
+
+
+def _with_table_names(prep: Prepared, found: list[Mention]) -> list[Mention]:
+    """Names before scores in results tables: label the model's mention, or add the name it missed."""
+    names = table_names(prep.text, prep.body_start, table_label)
+    if not names:
+        return found
+    by_start = {m.start: m for m in found}
+    covered = sorted((m.start, m.end) for m in found)
+    added: list[Mention] = []
+    for start, end, label in names:
+        m = by_start.get(start)
+        if m is not None and m.end == end:
+            m.vote, m.table = label, True
+            continue
+        j = bisect.bisect_right(covered, (end, end))
+        if any(s < end and start < e for s, e in covered[max(0, j - 3):j]):
+            continue  # overlaps another span of the model: leave it as it is
+        m = _mention(prep, prep.text[start:end], label, start, end)
+        if m is not None:
+            m.table = True
+            added.append(m)
+    return sorted(found + added, key=lambda m: m.start) if added else found
 
 
 def _mention(prep: Prepared, text: str, label: str, start: int, end: int) -> Mention | None:
