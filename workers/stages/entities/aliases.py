@@ -35,6 +35,7 @@ ALIAS_TABLE: dict[str, tuple[str, tuple[str, ...]]] = {
     "World Health Organization": ("ORG", ("WHO",)),
     "International Monetary Fund": ("ORG", ("IMF",)),
     "European Central Bank": ("ORG", ("ECB",)),
+    "Federal Reserve": ("ORG", ("Fed", "U.S. Federal Reserve", "Federal Reserve Board", "Federal Reserve System")),
     "Washington, D.C.": ("GPE", ("Washington DC", "Washington D.C.", "D.C.")),
 }
 AMERICA_CANONICAL = "United States"

@@ -6,17 +6,39 @@ import bisect
 from collections import Counter
 
 from workers.models import Entity
-from workers.stages.entities.mentions import page_mentions, title_supported
-from workers.stages.entities.merge import canonical_name, merge
+from workers.stages.entities.labels import country_vote
+from workers.stages.entities.mentions import Mention, page_mentions, title_supported
+from workers.stages.entities.merge import Cluster, canonical_name, merge
 from workers.stages.entities.ner import RawMention
+from workers.stages.entities.stoplist import CALENDAR_WORDS, is_common_word
 from workers.stages.entities.text import Prepared
+
+
+def _kept(cl: Cluster, text: str) -> bool:
+    """A one-word cluster that is a common word, month or weekday is dropped, unless a table names
+    it or the page capitalizes it inside a sentence ("reported by the Globe")."""
+    if cl.label or any(m.table for m in cl.mentions) or not is_common_word(cl.key.lstrip("\x00")):
+        return True
+    if cl.key in CALENDAR_WORDS:
+        return False
+    return bool(country_vote(cl.key)) or any(_inside_sentence(m, text) for m in cl.mentions)
+
+
+def _inside_sentence(m: Mention, text: str) -> bool:
+    """Written in title case after a word of the same sentence (case then says it is a name)."""
+    if not m.surface[:1].isupper() or m.surface.isupper():
+        return False
+    before = text[max(0, m.start - 40):m.start].rstrip(" \t\"'“‘(")
+    return bool(before) and before[-1].isalnum() and "\n" not in text[max(0, m.start - 2):m.start]
 
 
 def entities_from_mentions(prep: Prepared, raw: list[RawMention]) -> list[Entity]:
     mentions = [m for m in page_mentions(prep, raw) if title_supported(m, prep)]
     if not mentions:
         return []
-    clusters = merge(mentions, prep.tags)
+    clusters = [cl for cl in merge(mentions, prep.tags) if _kept(cl, prep.text)]
+    if not clusters:
+        return []
     max_count = max(len(c.mentions) for c in clusters)
     n_paras = max(1, len(prep.para_starts))
     entities: list[tuple[float, int, int, Entity]] = []

@@ -6,6 +6,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from workers.stages.entities.labels import country_vote, person_shaped, table_label
 from workers.stages.entities.names import (
     clean_surface,
     display,
@@ -13,7 +14,6 @@ from workers.stages.entities.names import (
     merge_key,
 )
 from workers.stages.entities.ner import RawMention
-from workers.stages.entities.labels import country_vote, person_shaped, table_label
 from workers.stages.entities.repair import repair_span
 from workers.stages.entities.tables import table_names
 from workers.stages.entities.text import Prepared

@@ -6,12 +6,15 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from workers.stages.entities import rules
+from workers.stages.entities.acronyms import acronym_letters, initials
 from workers.stages.entities.aliases import (
     ALIAS_INDEX,
     AMERICA_CANONICAL,
     OTHER_AMERICAS,
     table_lookup,
 )
+from workers.stages.entities.labels import first_names
 from workers.stages.entities.mentions import Mention
 from workers.stages.entities.names import (
     clean_surface,
@@ -19,6 +22,8 @@ from workers.stages.entities.names import (
     looks_like_name,
     merge_key,
 )
+from workers.stages.entities.places import lookup
+from workers.stages.entities.stoplist import is_common_word
 
 #: Tie-break order for the label vote (first wins).
 LABEL_PRIORITY: dict[str, int] = {"PERSON": 0, "GPE": 1, "ORG": 2, "LOC": 3}
@@ -32,7 +37,12 @@ class Cluster:
     label: str | None = None  # fixed label (alias table)
 
     def votes(self) -> Counter[str]:
-        return Counter(m.vote for m in self.mentions)
+        """Label votes; a results-table mention weighs ``RULES.table_vote_weight``."""
+        weight = rules.RULES.table_vote_weight
+        out: Counter[str] = Counter()
+        for m in self.mentions:
+            out[m.vote] += weight if m.table else 1
+        return out
 
     def majority(self) -> str:
         if self.label:
@@ -40,12 +50,15 @@ class Cluster:
         votes = self.votes()
         if not votes:
             return "PERSON"
-        return min(votes, key=lambda lab: (-votes[lab], LABEL_PRIORITY[lab]))
+        label = min(votes, key=lambda lab: (-votes[lab], LABEL_PRIORITY[lab]))
+        if label == "PERSON" and " " not in self.key and self.key not in first_names():
+            place = lookup(self.key)  # "Beograd" alone is the city, not a person
+            if place is not None and (place.kind != "city" or place.population >= rules.RULES.person_city_population):
+                return "GPE"
+        return label
 
     def display(self) -> str:
         return self.name or self.mentions[0].name
-
-
 
 
 def _person_like(cl: Cluster) -> bool:
@@ -145,6 +158,10 @@ def merge(mentions: list[Mention], tags: Sequence[str]) -> list[Cluster]:
             dest = clusters[target] = Cluster(target, name=tag_names[target])
         _absorb(dest, clusters.pop(key), vote="PERSON")
 
+    _merge_person_parts(clusters, full_names)
+    _merge_org_parts(clusters)
+    _merge_acronyms(clusters)
+
     # 5. typos: edit distance 1 against a bigger cluster of the same label, keys >= 8 chars
     merged: list[Cluster] = []
     for cl in sorted(clusters.values(), key=lambda c: (-len(c.mentions), c.key)):
@@ -162,6 +179,63 @@ def merge(mentions: list[Mention], tags: Sequence[str]) -> list[Cluster]:
         else:
             target_cl.mentions.extend(cl.mentions)
     return merged
+
+
+def _merge_person_parts(clusters: dict[str, Cluster], full_names: set[str]) -> None:
+    """"Van Moer" -> "Wilfried Van Moer" (a multi-word surname), "Wang" -> "Wang Donghai" and
+    "Megawati" -> "Megawati Sukarnoputri" (a first word that is no common first name)."""
+    full = {k for k in full_names if k in clusters}
+    for key in list(clusters):
+        cl = clusters.get(key)
+        if cl is None or cl.label or key in full or cl.majority() not in ("PERSON", "ORG"):
+            continue
+        toks = key.split()
+        if len(toks) >= 2:
+            targets = {k for k in full if k != key and k.endswith(" " + key)}
+        elif key.isalpha() and key not in first_names() and lookup(key) is None:
+            targets = {k for k in full if k.split()[0] == key}
+        else:
+            continue
+        if len(targets) == 1:
+            _absorb(clusters[next(iter(targets))], clusters.pop(key), vote="PERSON")
+
+
+def _merge_org_parts(clusters: dict[str, Cluster]) -> None:
+    """An organization named by the start or end of exactly one longer organization name of the
+    page: "Pirelli" -> "Pirelli Cables" (not when the start is a place: "Dhaka" is no "Dhaka Stock
+    Exchange"), "Eagles" / "White Sox" -> "Philadelphia Eagles" / "Chicago White Sox" (a plural
+    or multi-word end: "Stirling" is no "East Stirling")."""
+    orgs = [k for k, c in clusters.items() if not c.label and c.majority() == "ORG" and " " in k]
+    for key in list(clusters):
+        cl = clusters.get(key)
+        if cl is None or cl.label or cl.majority() != "ORG" or is_common_word(key):
+            continue
+        as_start = lookup(key) is None
+        as_end = " " in key or key.endswith("s")
+        targets = {k for k in orgs if k != key and k in clusters and len(k.split()) > len(key.split())
+                   and ((as_end and k.endswith(" " + key)) or (as_start and k.startswith(key + " ")))}
+        if len(targets) == 1:
+            _absorb(clusters[next(iter(targets))], clusters.pop(key))
+
+
+def _merge_acronyms(clusters: dict[str, Cluster]) -> None:
+    """An acronym into the only multi-word name of the page whose initials it spells ("NFL")."""
+    spelled: dict[str, set[str]] = {}
+    for k, c in clusters.items():
+        if " " in k.lstrip("\x00") and c.majority() != "PERSON":
+            for form in {m.name for m in c.mentions} | ({c.name} if c.name else set()):
+                for acr in initials(form):
+                    spelled.setdefault(acr, set()).add(k)
+    for key in list(clusters):
+        cl = clusters.get(key)
+        if cl is None or cl.label:
+            continue
+        letters = {acronym_letters(m.name) for m in cl.mentions}
+        if len(letters) != 1 or None in letters:
+            continue
+        targets = {k for k in spelled.get(letters.pop(), set()) if k in clusters and k != key}
+        if len(targets) == 1:
+            _absorb(clusters[next(iter(targets))], clusters.pop(key))
 
 
 def canonical_name(cl: Cluster) -> str:

@@ -86,6 +86,7 @@ def merge_key(s: str) -> str:
     k = k.replace("&", " and ")
     k = re.sub(r"[-‐‑‒–—/_]", " ", k)
     k = re.sub(r"[^\w\s+]", "", k)
+    k = re.sub(r"isation\b", "ization", k)  # "Organisation" = "Organization"
     toks = k.split()
     while len(toks) > 1 and toks[0] in HONORIFICS:
         toks = toks[1:]

@@ -34,12 +34,21 @@ def _tokens(text: str, start: int) -> list[tuple[str, int, int]]:
     return [(m.group(), start + m.start(), start + m.end()) for m in _TOKEN.finditer(text)]
 
 
+_PARTICLES = frozenset({"de", "da", "di", "do", "du", "dos", "das", "van", "von", "der", "den", "del", "la", "le",
+                        "bin", "ibn", "al", "el", "ben", "y", "e", "of", "and", "the", "for", "on", "in", "&"})
+
+
+def _is_short_lowercase_joiner(word: str) -> bool:
+    """"J. Gillespie st Kaluwitharana", "Croft c Healy": a short lowercase word that joins no name."""
+    return word.isalpha() and word.islower() and len(word) <= 3 and word not in _PARTICLES
+
+
 def _pieces(toks: list[tuple[str, int, int]], label: str) -> list[list[tuple[str, int, int]]]:
     """Cut at scores/dates, joiners, brackets and semicolons; "and" between two full person names."""
     out: list[list[tuple[str, int, int]]] = [[]]
     for tok in toks:
         word = tok[0]
-        if _NUMERIC.match(word) or word.lower() in _JOINERS:
+        if _NUMERIC.match(word) or word.lower() in _JOINERS or _is_short_lowercase_joiner(word):
             out.append([])
             continue
         if "(" in word or ")" in word or word.endswith(";"):

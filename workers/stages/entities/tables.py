@@ -3,7 +3,7 @@
 Sports pages list results as lines of names and scores ("Harlequins 75 Gloucester 19",
 "Stoke 4 3 1 0 7 4 10", "Somerset 83 and 174 (P. Simmons 4-38), Leicestershire 296."). The model
 misses most of these names or calls a club a person or a place. In a body with at least
-``MIN_SCORE_LINES`` score lines, each name right before a score is a team (ORG), a country's
+``RULES.min_score_lines`` score lines, each name right before a score is a team (ORG), a country's
 national side (GPE), or a player when it has a person's shape (an initial, a first name).
 """
 
@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["MIN_SCORE_LINES", "TableName", "table_names"]
+from workers.stages.entities import rules
 
-#: Score lines a body needs before its names before scores are read as teams.
-MIN_SCORE_LINES = 3
+__all__ = ["TableName", "table_names"]
+
 _SCORE = re.compile(r"^\(?\d+(?:[-/.:]\d+)*[*]?[,.;)]?$|^\.\d+$")
 _NAME_TOKEN = re.compile(r"^[A-Z][\w'’.&\-]*$")
 _CONNECTORS = {"of", "de", "la", "del", "du", "van", "von", "der", "and", "&"}
@@ -66,6 +66,6 @@ def table_names(text: str, body_start: int, label_of: Callable[[str], str]) -> l
             if len(pairs) >= 2 or standings:
                 lines.append(pairs)
         pos += len(line) + 1
-    if len(lines) < MIN_SCORE_LINES:
+    if len(lines) < rules.RULES.min_score_lines:
         return []
     return [(s, e, label_of(text[s:e])) for pairs in lines for s, e in pairs]
