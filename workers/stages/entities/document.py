@@ -6,6 +6,10 @@ import bisect
 from collections import Counter
 
 from workers.models import Entity
+from workers.stages.entities.acronyms import (
+    acronym_letters,
+    is_common_noun_abbreviation,
+)
 from workers.stages.entities.labels import country_vote
 from workers.stages.entities.mentions import Mention, page_mentions, title_supported
 from workers.stages.entities.merge import Cluster, canonical_name, merge
@@ -17,6 +21,9 @@ from workers.stages.entities.text import Prepared
 def _kept(cl: Cluster, text: str) -> bool:
     """A one-word cluster that is a common word, month or weekday is dropped, unless a table names
     it or the page capitalizes it inside a sentence ("reported by the Globe")."""
+    letters = {acronym_letters(m.surface) for m in cl.mentions}
+    if len(letters) == 1 and None not in letters and is_common_noun_abbreviation(letters.pop(), text):
+        return False  # "qualitative military edge (QME)"
     if cl.label or any(m.table for m in cl.mentions) or not is_common_word(cl.key.lstrip("\x00")):
         return True
     if cl.key in CALENDAR_WORDS:

@@ -6,6 +6,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from workers.stages.entities.aliases import table_lookup
 from workers.stages.entities.labels import country_vote, person_shaped, table_label
 from workers.stages.entities.names import (
     clean_surface,
@@ -14,6 +15,7 @@ from workers.stages.entities.names import (
     merge_key,
 )
 from workers.stages.entities.ner import RawMention
+from workers.stages.entities.places import lookup
 from workers.stages.entities.repair import repair_span
 from workers.stages.entities.tables import table_names
 from workers.stages.entities.text import Prepared
@@ -97,6 +99,9 @@ def page_mentions(prep: Prepared, raw: list[RawMention]) -> list[Mention]:
             if j >= 0 and raw_start < furniture[j][1]:
                 continue  # credit, caption, byline or share line
         for text, start, end in repair_span(raw_text, raw_label, raw_start):
+            text, end = _without_role_title(prep.text, text, start, end)
+            if not text:
+                continue
             mention = _mention(prep, text, raw_label, start, end)
             if mention is not None:
                 out.append(mention)
@@ -104,6 +109,28 @@ def page_mentions(prep: Prepared, raw: list[RawMention]) -> list[Mention]:
     for m in out:
         m.vote = _vote(m)
     return out
+
+
+#: A person's role right after a span: the span is part of a job title ("Defense Secretary",
+#: "Finance Minister", "US National Security Advisor"), not an organization.
+_ROLE_AFTER = re.compile(
+    r"^\s+(?:minister|ministers|secretary|secretaries|adviser|advisers|advisor|advisors|spokesman|spokeswoman|"
+    r"spokesperson|correspondent|envoy|ambassador|attaché|attache|czar|tsar)\b",
+    re.IGNORECASE,
+)
+
+
+def _without_role_title(text: str, span: str, start: int, end: int) -> tuple[str, int]:
+    """A span before a role word: only a place at its start is kept ("US National Security
+    Advisor" -> "US"); ``("", end)`` when nothing is left."""
+    if not _ROLE_AFTER.match(text[end:end + 20]):
+        return span, end
+    words = span.split()
+    for n in range(len(words) - 1, 0, -1):
+        head = " ".join(words[:n])
+        if lookup(merge_key(head)) is not None or table_lookup(head, merge_key(head)) is not None:
+            return head, start + len(head)
+    return "", end
 
 
 def _vote(m: Mention) -> str:
