@@ -10,6 +10,7 @@ from workers.stages.entities.acronyms import (
     acronym_letters,
     is_common_noun_abbreviation,
 )
+from workers.stages.entities.ids import entity_id
 from workers.stages.entities.labels import country_vote
 from workers.stages.entities.mentions import Mention, page_mentions, title_supported
 from workers.stages.entities.merge import Cluster, canonical_name, merge
@@ -75,16 +76,18 @@ def entities_from_mentions(prep: Prepared, raw: list[RawMention]) -> list[Entity
             key=lambda a: (-alias_counts[a], first_seen[a]),
         )
         first_pos = min(m.start for m in cl.mentions)
-        entity = Entity(name=name, label=label, count=count, salience=salience, aliases=aliases)
+        entity = Entity(id=entity_id(label, name, cl.key), name=name, label=label, count=count,
+                        salience=salience, aliases=aliases)
         entities.append((salience, count, -first_pos, entity))
     entities.sort(key=lambda t: (-t[0], -t[1], -t[2]))
-    # two clusters can still end up with the same canonical name (e.g. a tag spelling): fold them
-    out: dict[tuple[str, str], Entity] = {}
+    # two clusters can still end up with the same id (a tag spelling, "Beograd" and "Belgrade"):
+    # fold them into the more salient one
+    out: dict[str, Entity] = {}
     for _, _, _, ent in entities:
-        k = (ent.name, ent.label)
+        k = ent.id
         if k in out:
             prev = out[k]
-            extra = [a for a in ent.aliases if a not in prev.aliases and a != prev.name]
+            extra = [a for a in [ent.name, *ent.aliases] if a not in prev.aliases and a != prev.name]
             out[k] = prev.model_copy(update={"count": prev.count + ent.count,
                                              "aliases": prev.aliases + extra})
         else:
