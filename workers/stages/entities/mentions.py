@@ -17,7 +17,7 @@ from workers.stages.entities.names import (
 from workers.stages.entities.ner import RawMention
 from workers.stages.entities.places import lookup
 from workers.stages.entities.repair import repair_span
-from workers.stages.entities.tables import table_names
+from workers.stages.entities.tables import ScoreLine, score_lines, table_names
 from workers.stages.entities.text import Prepared
 
 _TAGS_PREFIX = re.compile(r"^tags?\b", re.IGNORECASE)
@@ -88,9 +88,12 @@ def _furniture(prep: Prepared, raw: list[RawMention]) -> list[tuple[int, int]]:
 
 
 def page_mentions(prep: Prepared, raw: list[RawMention]) -> list[Mention]:
+    """The page's mentions: spans repaired, junk and furniture dropped, table names added, votes set."""
     out: list[Mention] = []
     furniture = _furniture(prep, raw)
     furniture_starts = [r[0] for r in furniture]
+    lines = score_lines(prep.text, prep.body_start)
+    line_starts = [s for s, _, _ in lines]
     for raw_text, raw_label, raw_start, _ in raw:
         if _is_junk(raw_text, prep.text, raw_start):
             continue
@@ -98,14 +101,17 @@ def page_mentions(prep: Prepared, raw: list[RawMention]) -> list[Mention]:
             j = bisect.bisect_right(furniture_starts, raw_start) - 1
             if j >= 0 and raw_start < furniture[j][1]:
                 continue  # credit, caption, byline or share line
-        for text, start, end in repair_span(raw_text, raw_label, raw_start):
-            text, end = _without_role_title(prep.text, text, start, end)
-            if not text:
+        k = bisect.bisect_right(line_starts, raw_start) - 1
+        on_score_line = k >= 0 and raw_start < lines[k][1]
+        for piece in repair_span(raw_text, raw_label, raw_start, on_score_line):
+            end = _without_role_title(prep.text, piece.start, piece.end)
+            if end is None:
                 continue
-            mention = _mention(prep, text, raw_label, start, end)
+            mention = _mention(prep, raw_label, piece.start, end, piece.surface_start,
+                               max(end, piece.surface_end) if end == piece.end else end)
             if mention is not None:
                 out.append(mention)
-    out = _with_table_names(prep, out)
+    out = _with_table_names(prep, out, lines)
     for m in out:
         m.vote = _vote(m)
     return out
@@ -120,17 +126,18 @@ _ROLE_AFTER = re.compile(
 )
 
 
-def _without_role_title(text: str, span: str, start: int, end: int) -> tuple[str, int]:
-    """A span before a role word: only a place at its start is kept ("US National Security
-    Advisor" -> "US"); ``("", end)`` when nothing is left."""
+def _without_role_title(text: str, start: int, end: int) -> int | None:
+    """End of what is left of a span before a role word: a place at its start ("US National
+    Security Advisor" -> "US"); None for one word ("Defense Secretary"); a longer name stays
+    ("Health and Human Services Secretary")."""
     if not _ROLE_AFTER.match(text[end:end + 20]):
-        return span, end
-    words = span.split()
+        return end
+    words = text[start:end].split()
     for n in range(len(words) - 1, 0, -1):
         head = " ".join(words[:n])
         if lookup(merge_key(head)) is not None or table_lookup(head, merge_key(head)) is not None:
-            return head, start + len(head)
-    return "", end
+            return start + len(head)
+    return None if len(words) == 1 else end
 
 
 def _vote(m: Mention) -> str:
@@ -145,9 +152,9 @@ def _vote(m: Mention) -> str:
     return m.label
 
 
-def _with_table_names(prep: Prepared, found: list[Mention]) -> list[Mention]:
+def _with_table_names(prep: Prepared, found: list[Mention], lines: list[ScoreLine]) -> list[Mention]:
     """Names before scores in results tables: label the model's mention, or add the name it missed."""
-    names = table_names(prep.text, prep.body_start, table_label)
+    names = table_names(prep.text, lines, table_label)
     if not names:
         return found
     by_start = {m.start: m for m in found}
@@ -161,17 +168,20 @@ def _with_table_names(prep: Prepared, found: list[Mention]) -> list[Mention]:
         j = bisect.bisect_right(covered, (end, end))
         if any(s < end and start < e for s, e in covered[max(0, j - 3):j]):
             continue  # overlaps another span of the model: leave it as it is
-        m = _mention(prep, prep.text[start:end], label, start, end)
+        m = _mention(prep, label, start, end)
         if m is not None:
             m.table = True
             added.append(m)
     return sorted(found + added, key=lambda m: m.start) if added else found
 
 
-def _mention(prep: Prepared, text: str, label: str, start: int, end: int) -> Mention | None:
-    """One repaired piece as a mention, or None when what is left is no name."""
-    surface = clean_surface(text)
-    name = display(surface, label)
+def _mention(prep: Prepared, label: str, start: int, end: int, surface_start: int | None = None,
+             surface_end: int | None = None) -> Mention | None:
+    """The name at ``start:end`` as a mention (its surface, kept as an alias, may be longer), or
+    None when it is no name."""
+    surface = clean_surface(prep.text[surface_start if surface_start is not None else start:
+                                      surface_end if surface_end is not None else end])
+    name = display(clean_surface(prep.text[start:end]), label)
     letters = _LETTER.findall(name)
     if len(name) < 2 or not letters or (len(letters) < 2 and len(name) < 3):
         return None

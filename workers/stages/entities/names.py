@@ -15,8 +15,7 @@ COMPANY_SUFFIXES = {"inc", "incorporated", "corp", "corporation", "co", "ltd", "
                      "gmbh", "ag", "nv", "bv", "sa", "spa", "lp", "llp"}
 #: Role words in front of a person's name: "Defender Hassan Abbas" is Hassan Abbas.
 ROLE_WORDS = TITLES | {
-    "king", "queen", "prince", "princess", "crown", "emperor", "pope", "cardinal", "archbishop", "bishop",
-    "father", "sheikh", "premier", "prime", "vice", "deputy", "foreign", "defence", "defense", "finance",
+    "cardinal", "archbishop", "bishop", "premier", "prime", "vice", "deputy", "foreign", "defence", "defense", "finance",
     "interior", "economy", "trade", "justice", "minister", "ministers", "leader", "chief", "head", "director",
     "manager", "broker", "analyst", "economist", "dealer", "trader", "striker", "defender", "midfielder",
     "goalkeeper", "keeper", "forward", "winger", "skipper", "batsman", "bowler", "pitcher", "catcher",

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from workers.stages.entities import rules
 
-__all__ = ["TableName", "table_names"]
+__all__ = ["ScoreLine", "TableName", "score_lines", "table_names"]
 
 _SCORE = re.compile(r"^\(?\d+(?:[-/.:]\d+)*[*]?[,.;)]?$|^\.\d+$")
 _NAME_TOKEN = re.compile(r"^[A-Z][\w'’.&\-]*$")
@@ -56,16 +56,25 @@ def _score_pairs(line: str, offset: int) -> tuple[list[tuple[int, int]], bool]:
     return pairs, standings
 
 
-def table_names(text: str, body_start: int, label_of: Callable[[str], str]) -> list[TableName]:
-    """Names before scores in the score lines of the body, labelled by ``label_of(name)``."""
-    lines: list[list[tuple[int, int]]] = []
+#: ``(line start, line end, names before scores)`` of one score line.
+ScoreLine = tuple[int, int, list[tuple[int, int]]]
+
+
+def score_lines(text: str, body_start: int) -> list[ScoreLine]:
+    """Lines of the body with two names before scores, or a standings row (a name and numbers)."""
+    out: list[ScoreLine] = []
     pos = body_start
     for line in text[body_start:].split("\n"):
         if any(c.isdigit() for c in line):
             pairs, standings = _score_pairs(line, pos)
             if len(pairs) >= 2 or standings:
-                lines.append(pairs)
+                out.append((pos, pos + len(line), pairs))
         pos += len(line) + 1
+    return out
+
+
+def table_names(text: str, lines: list[ScoreLine], label_of: Callable[[str], str]) -> list[TableName]:
+    """Names before scores in ``lines`` (when there are enough of them), labelled by ``label_of``."""
     if len(lines) < rules.RULES.min_score_lines:
         return []
-    return [(s, e, label_of(text[s:e])) for pairs in lines for s, e in pairs]
+    return [(s, e, label_of(text[s:e])) for _, _, pairs in lines for s, e in pairs]
