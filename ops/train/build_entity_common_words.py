@@ -29,7 +29,7 @@ OUT = REPO / "workers" / "stages" / "entities" / "data" / "common_words.tsv"
 MIN_COUNT = 5
 MIN_ZIPF = 2.5
 MIN_SHARE = 0.5  # lines below this are never used; keeps the file small
-_WORD = re.compile(r"[A-Za-z][a-z]+")
+_WORD = re.compile(r"(?<![\w@./-])[A-Za-z]{2,}(?![\w@/]|\.\w)")
 _SENTENCE_END = re.compile(r"(?:^|[.!?:;•|>\-–—\"“”(\[])\s*$")
 
 
@@ -45,7 +45,8 @@ def main() -> None:
                 if _SENTENCE_END.search(line[:m.start()]):
                     continue  # start of a line or sentence: case says nothing
                 w = m.group()
-                (lower if w[0].islower() else capital)[w.lower()] += 1
+                # "iPad", "HP": a word written otherwise than in lowercase counts as a name's way
+                (lower if w.islower() else capital)[w.lower()] += 1
     rows = []
     for w in set(lower) | set(capital):
         n = lower[w] + capital[w]

@@ -29,7 +29,18 @@ def _kept(cl: Cluster, text: str) -> bool:
         return True
     if cl.key in CALENDAR_WORDS:
         return False
+    if any(_acronym_in_text(m, text) for m in cl.mentions):
+        return True  # "HP", "AC" in running text are written as names
     return bool(country_vote(cl.key)) or any(_inside_sentence(m, text) for m in cl.mentions)
+
+
+def _acronym_in_text(m: Mention, text: str) -> bool:
+    """In capitals on a line that is not all in capitals."""
+    if not (m.surface.isupper() and len(m.surface) <= 5):
+        return False
+    line_start = text.rfind("\n", 0, m.start) + 1
+    line_end = text.find("\n", m.end)
+    return any(c.islower() for c in text[line_start:line_end if line_end >= 0 else len(text)])
 
 
 def _inside_sentence(m: Mention, text: str) -> bool:

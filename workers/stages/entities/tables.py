@@ -16,6 +16,8 @@ from workers.stages.entities import rules
 
 __all__ = ["ScoreLine", "TableName", "score_lines", "table_names"]
 
+#: Share of a line's words that are numbers for it to be a table row (prose has far fewer).
+MIN_SCORE_SHARE = 0.25
 _SCORE = re.compile(r"^\(?\d+(?:[-/.:]\d+)*[*]?[,.;)]?$|^\.\d+$")
 _NAME_TOKEN = re.compile(r"^[A-Z][\w'’.&\-]*$")
 _CONNECTORS = {"of", "de", "la", "del", "du", "van", "von", "der", "and", "&"}
@@ -50,6 +52,9 @@ def _score_pairs(line: str, offset: int) -> tuple[list[tuple[int, int]], bool]:
         else:
             run = []
         depth = max(0, depth + opens - closes)
+    n_scores = sum(1 for t in toks if _SCORE.match(t[0]))
+    if n_scores < MIN_SCORE_SHARE * len(toks):
+        return [], False  # a sentence with a few numbers, not a table row
     standings = bool(pairs) and toks[0][1] == pairs[0][0] and sum(1 for t in toks if _SCORE.match(t[0])) >= 2 and all(
         _SCORE.match(t[0]) or t[0] in "-–" for t in toks if t[1] >= pairs[0][1]
     )
