@@ -90,18 +90,25 @@ def _pieces(toks: list[Token], score_line: bool) -> list[list[Token]]:
     return split
 
 
-def _trim(piece: list[Token], label: str) -> tuple[list[Token], list[Token]]:
-    """``(name, surface)``: months and owners in front go from both; role words and other
-    lowercase words in front and lowercase words behind only from the name."""
-    while len(piece) > 1:
-        w = piece[0][0].lower().rstrip(".,")
-        if w in _MONTHS:
-            piece = piece[1:]
-        elif _POSSESSOR.match(piece[0][0]) and piece[1][0][:1].isupper():
-            piece = piece[1:]  # "Farrakhan's Nation of Islam" -> "Nation of Islam"
-        else:
-            break
-    surface = piece
+def _owner_split(piece: list[Token]) -> list[tuple[list[Token], list[Token]]]:
+    """"NASA's Office of the Inspector General": the owner and the thing owned, each a name;
+    ``(name tokens, surface tokens)`` (the thing owned keeps its owner in its surface)."""
+    for i, tok in enumerate(piece[:-1]):
+        if _POSSESSOR.match(tok[0]) and piece[i + 1][0][:1].isupper():
+            owner = [(tok[0][:-2], tok[1], tok[2] - 2)] if i == 0 else piece[:i] + [(tok[0][:-2], tok[1], tok[2] - 2)]
+            return [(owner, owner), (piece[i + 1:], piece)]
+    return [(piece, piece)]
+
+
+def _trim(piece: list[Token], label: str, surface: list[Token] | None = None) -> tuple[list[Token], list[Token]]:
+    """``(name, surface)``: months in front go from both; role words and other lowercase words in
+    front and lowercase words behind only from the name."""
+    while len(piece) > 1 and piece[0][0].lower().rstrip(".,") in _MONTHS:
+        piece = piece[1:]
+    if surface is None or len(surface) <= len(piece):
+        surface = piece
+    while len(surface) > len(piece) and surface[0][0].lower().rstrip(".,") in _MONTHS:
+        surface = surface[1:]
     while len(piece) > 1:
         w = piece[0][0].lower().rstrip(".,")
         if w in HONORIFICS or (label == "PERSON" and w in ROLE_WORDS):
@@ -123,9 +130,10 @@ def repair_span(text: str, label: str, start: int, score_line: bool = False) -> 
     if len(toks) <= 1 and not any(c.isdigit() or c in "()[];" for c in text):
         return [Piece(start, start + len(text), start, start + len(text))]
     out: list[Piece] = []
-    for piece in _pieces(toks, score_line):
-        name, surface = _trim(piece, label)
-        if not name or not any(c.isupper() or c.isdigit() for t in name for c in t[0]):
-            continue
-        out.append(Piece(name[0][1], name[-1][2], surface[0][1], surface[-1][2]))
+    for whole in _pieces(toks, score_line):
+        for part, part_surface in _owner_split(whole):
+            name, surface = _trim(part, label, part_surface)
+            if not name or not any(c.isupper() or c.isdigit() for t in name for c in t[0]):
+                continue
+            out.append(Piece(name[0][1], name[-1][2], surface[0][1], surface[-1][2]))
     return out
