@@ -201,21 +201,28 @@ def _merge_person_parts(clusters: dict[str, Cluster], full_names: set[str]) -> N
 
 
 def _merge_org_parts(clusters: dict[str, Cluster]) -> None:
-    """An organization named by the start or end of exactly one longer organization name of the
-    page: "Pirelli" -> "Pirelli Cables" (not when the start is a place: "Dhaka" is no "Dhaka Stock
-    Exchange"), "Eagles" / "White Sox" -> "Philadelphia Eagles" / "Chicago White Sox" (a plural
-    or multi-word end: "Stirling" is no "East Stirling")."""
+    """An organization named by part of exactly one longer organization name of the page:
+    its start ("Pirelli" -> "Pirelli Cables"; a place only when a results table calls it a team:
+    "Boston" -> "Boston Red Sox", never "Dhaka" -> "Dhaka Stock Exchange"), or what follows a
+    place ("Eagles" -> "Philadelphia Eagles"; "Stirling" is no "East Stirling")."""
     orgs = [k for k, c in clusters.items() if not c.label and c.majority() == "ORG" and " " in k]
     for key in list(clusters):
         cl = clusters.get(key)
-        if cl is None or cl.label or cl.majority() != "ORG" or is_common_word(key):
+        if cl is None or cl.label or is_common_word(key) or cl.majority() == "PERSON":
             continue
-        as_start = lookup(key) is None
-        as_end = " " in key or key.endswith("s")
-        targets = {k for k in orgs if k != key and k in clusters and len(k.split()) > len(key.split())
-                   and ((as_end and k.endswith(" " + key)) or (as_start and k.startswith(key + " ")))}
+        is_place = lookup(key) is not None
+        team = any(m.table for m in cl.mentions)
+        as_start = cl.majority() == "ORG" and (not is_place or team)
+        targets = set()
+        for k in orgs:
+            if k == key or k not in clusters or len(k.split()) <= len(key.split()):
+                continue
+            if as_start and k.startswith(key + " "):
+                targets.add(k)
+            elif not is_place and k.endswith(" " + key) and lookup(k[:-len(key) - 1]) is not None:
+                targets.add(k)
         if len(targets) == 1:
-            _absorb(clusters[next(iter(targets))], clusters.pop(key))
+            _absorb(clusters[next(iter(targets))], clusters.pop(key), vote="ORG")
 
 
 def _merge_acronyms(clusters: dict[str, Cluster]) -> None:

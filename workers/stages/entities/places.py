@@ -16,6 +16,7 @@ __all__ = ["COUNTRY_KINDS", "Place", "lookup"]
 DATA = Path(__file__).resolve().parent / "data" / "places.tsv"
 #: Kinds that are states in the news sense: a national team of one is typed as the place.
 COUNTRY_KINDS = frozenset({"country", "former", "nation"})
+_STATE_PREFIXES = ("republic of ", "kingdom of ", "state of ", "commonwealth of ", "federation of ")
 
 
 @dataclass(frozen=True)
@@ -57,4 +58,11 @@ def _table() -> _Table:
 @lru_cache(maxsize=4096)
 def lookup(key: str) -> Place | None:
     """The place whose name or alias has this merge key, if any."""
-    return _table().get(key) if key else None
+    if not key:
+        return None
+    place = _table().get(key)
+    if place is None and key.startswith(_STATE_PREFIXES):  # "Republic of Ireland" is Ireland
+        rest = _table().get(key.split(" of ", 1)[1])
+        if rest is not None and rest.kind in COUNTRY_KINDS:
+            return rest
+    return place
