@@ -187,7 +187,7 @@ def _merge_person_parts(clusters: dict[str, Cluster], full_names: set[str]) -> N
     full = {k for k in full_names if k in clusters}
     for key in list(clusters):
         cl = clusters.get(key)
-        if cl is None or cl.label or key in full or cl.majority() not in ("PERSON", "ORG"):
+        if cl is None or cl.label or key in full or (cl.majority() not in ("PERSON", "ORG") and lookup(key)):
             continue
         toks = key.split()
         if len(toks) >= 2:
@@ -208,11 +208,11 @@ def _merge_org_parts(clusters: dict[str, Cluster]) -> None:
     orgs = [k for k, c in clusters.items() if not c.label and c.majority() == "ORG" and " " in k]
     for key in list(clusters):
         cl = clusters.get(key)
-        if cl is None or cl.label or is_common_word(key) or cl.majority() == "PERSON":
+        if cl is None or cl.label or cl.majority() == "PERSON":
             continue
         is_place = lookup(key) is not None
         team = any(m.table for m in cl.mentions)
-        as_start = cl.majority() == "ORG" and (not is_place or team)
+        as_start = cl.majority() == "ORG" and (not is_place or team) and not is_common_word(key)
         targets = set()
         for k in orgs:
             if k == key or k not in clusters or len(k.split()) <= len(key.split()):
