@@ -367,8 +367,12 @@ def submit(
             console.print(f"  {summary.refused:,} refused pages are in the failure store: gleaner failures list "
                           f"--batch {summary.batch_id}", highlight=False)
         if summary.not_submitted:
-            console.print(f"  [red]{len(summary.not_submitted):,} pages could not be enqueued[/] (broker error)")
+            console.print(f"  [red]{len(summary.not_submitted):,} pages could not be enqueued[/] "
+                          f"({escape(summary.broker_error or 'broker error')}), from {escape(summary.not_submitted[0])} "
+                          f"on: submit them again", highlight=False, soft_wrap=True)
         if not wait:
+            if summary.not_submitted:
+                raise typer.Exit(1)
             return
         state = _follow_batch(monitor, timeout, live=live, display=display, interval=interval)
     finally:
@@ -516,9 +520,13 @@ def setup() -> None:
     console.print(f"failures index '{FAILURES_INDEX}' ready; {written:,} failure records copied"
                   + (f", {errors:,} rejected" if errors else ""))
     if settings.kibana_url:
-        from workers.store.kibana import import_saved_objects
+        from workers.store.kibana import KibanaError, import_saved_objects
 
-        console.print(import_saved_objects(settings))
+        try:
+            console.print(import_saved_objects(settings, progress=console.print))
+        except KibanaError as exc:
+            console.print(f"[red]Kibana import failed[/]: {exc}")
+            raise typer.Exit(1) from None
 
 
 STATUS_WINDOWS = (1, 5, 15)  # minutes of the rates in `gleaner status`
