@@ -138,6 +138,31 @@ def test_organization_and_person_short_forms_merge():
     assert "Stirling" in ents  # one word that another name ends with, not a plural: kept apart
 
 
+def test_surname_with_particle_spelling_variant_and_alias_only_place_merge():
+    body = ("Coach Wilfried Van Moer praised Olga Lavrentyeva and Chen Chun-yeh.\n\n"
+            "Van Moer said so. Colleagues of Levrentyeva agreed. Chen, a former secretary, did not. "
+            "Liam Neeson met Leeson.")
+    script = {"Wilfried Van Moer": "PERSON", "Van Moer": "PERSON", "Olga Lavrentyeva": "PERSON",
+              "Levrentyeva": "GPE", "Chen Chun-yeh": "PERSON", "Chen": "GPE", "Liam Neeson": "PERSON",
+              "Leeson": "PERSON"}
+    ents = by_name(run_fake(script, body))
+    assert "Van Moer" in ents["Wilfried Van Moer"].aliases and "Van Moer" not in ents
+    assert "Levrentyeva" in ents["Olga Lavrentyeva"].aliases
+    assert "Chen" in ents["Chen Chun-yeh"].aliases  # Chen is known only as a spelling of Chenzhou
+    assert "Leeson" in ents  # a surname shorter than eight letters needs the exact spelling
+
+
+def test_compass_short_form_and_singular_of_a_plural_name_merge():
+    body = ("North Korea asked South Korea to act. The North said the South must reply.\n\n"
+            "The Springboks won; Springbok scrum-half Joost van der Westhuizen scored. "
+            "In the north of Norway it rained.")
+    script = {"North Korea": "GPE", "South Korea": "GPE", "North": "LOC", "South": "LOC",
+              "Springboks": "ORG", "Springbok": "PERSON", "Joost van der Westhuizen": "PERSON"}
+    ents = by_name(run_fake(script, body))
+    assert "North" in ents["North Korea"].aliases and "South" in ents["South Korea"].aliases
+    assert "Springbok" in ents["Springboks"].aliases and ents["Springboks"].label == "ORG"
+
+
 # ------------------------------------------------------------------------------ words, labels
 def test_common_words_and_months_are_no_names_unless_capitalized_in_a_sentence():
     assert is_common_word("attendance") and is_common_word("august") and not is_common_word("gantz")

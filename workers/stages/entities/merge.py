@@ -17,6 +17,7 @@ from workers.stages.entities.aliases import (
 from workers.stages.entities.labels import first_names
 from workers.stages.entities.mentions import Mention
 from workers.stages.entities.names import (
+    NAME_PARTICLES,
     clean_surface,
     edit_distance_le1,
     looks_like_name,
@@ -27,6 +28,7 @@ from workers.stages.entities.stoplist import is_common_word
 
 #: Tie-break order for the label vote (first wins).
 LABEL_PRIORITY: dict[str, int] = {"PERSON": 0, "GPE": 1, "ORG": 2, "LOC": 3}
+COMPASS_WORDS = frozenset({"north", "south", "east", "west"})
 
 
 @dataclass
@@ -159,6 +161,9 @@ def merge(mentions: list[Mention], tags: Sequence[str]) -> list[Cluster]:
         _absorb(dest, clusters.pop(key), vote="PERSON")
 
     _merge_person_parts(clusters, full_names)
+    _merge_surname_variants(clusters, full_names)
+    _merge_compass_short_forms(clusters)
+    _merge_singulars(clusters)
     _merge_org_parts(clusters)
     _merge_acronyms(clusters)
 
@@ -181,23 +186,77 @@ def merge(mentions: list[Mention], tags: Sequence[str]) -> list[Cluster]:
     return merged
 
 
+def _merge_singulars(clusters: dict[str, Cluster]) -> None:
+    """A one-word singular into its plural name of the page, whatever the model called it
+    ("Springbok scrum-half" of the Springboks); never a place ("Wale" is no "Wales")."""
+    for key in list(clusters):
+        cl = clusters.get(key)
+        plural = clusters.get(key + "s")
+        if cl is None or plural is None or cl.label or plural.label or " " in key or len(key) < 5:
+            continue
+        if lookup(key) is not None or lookup(key + "s") is not None:
+            continue
+        _absorb(plural, clusters.pop(key), vote=plural.majority())
+
+
 def _merge_person_parts(clusters: dict[str, Cluster], full_names: set[str]) -> None:
     """"Van Moer" -> "Wilfried Van Moer" (a multi-word surname), "Wang" -> "Wang Donghai" and
     "Megawati" -> "Megawati Sukarnoputri" (a first word that is no common first name)."""
     full = {k for k in full_names if k in clusters}
     for key in list(clusters):
         cl = clusters.get(key)
-        if cl is None or cl.label or key in full or (cl.majority() not in ("PERSON", "ORG") and lookup(key)):
-            continue
         toks = key.split()
+        if cl is None or cl.label or (key in full and toks[0] not in NAME_PARTICLES):
+            continue  # "Van Moer" is the surname of "Wilfried Van Moer", not a name of its own
+        place = lookup(key)
+        if place is not None and cl.majority() not in ("PERSON", "ORG") and not _alias_only(cl):
+            continue
         if len(toks) >= 2:
             targets = {k for k in full if k != key and k.endswith(" " + key)}
-        elif key.isalpha() and key not in first_names() and lookup(key) is None:
+        elif key.isalpha() and key not in first_names() and (place is None or _alias_only(cl)):
             targets = {k for k in full if k.split()[0] == key}
         else:
             continue
         if len(targets) == 1:
             _absorb(clusters[next(iter(targets))], clusters.pop(key), vote="PERSON")
+
+
+def _alias_only(cl: Cluster) -> bool:
+    """The place data knows the word only as another spelling of a different name ("Chen" for
+    Chenzhou) and no mention stands where places stand ("in ..."): a person's name may win."""
+    place = lookup(cl.key)
+    return (place is not None and merge_key(place.name) != cl.key
+            and not any(m.place_context for m in cl.mentions))
+
+
+def _merge_surname_variants(clusters: dict[str, Cluster], full_names: set[str]) -> None:
+    """A one-word name one edit away from the surname of exactly one full person name of the page
+    ("Levrentyeva" for "Olga Lavrentyeva"), and no place of its own."""
+    surnames: dict[str, set[str]] = {}
+    for k in full_names:
+        if k in clusters:
+            surnames.setdefault(k.split()[-1], set()).add(k)
+    for key in list(clusters):
+        cl = clusters.get(key)
+        if cl is None or cl.label or " " in key or len(key) < 8 or not key.isalpha() or key in surnames:
+            continue
+        if lookup(key) is not None or is_common_word(key):
+            continue
+        targets = {k for last, ks in surnames.items() if len(last) >= 8 and edit_distance_le1(key, last) for k in ks}
+        if len(targets) == 1:
+            _absorb(clusters[next(iter(targets))], clusters.pop(key), vote="PERSON")
+
+
+def _merge_compass_short_forms(clusters: dict[str, Cluster]) -> None:
+    """"the North" for the only "North ..." place of the page (North Korea), likewise South, East, West."""
+    for key in COMPASS_WORDS & clusters.keys():
+        cl = clusters[key]
+        if cl.label or cl.majority() not in ("GPE", "LOC"):
+            continue
+        targets = {k for k, c in clusters.items() if k.lstrip("\x00").casefold().startswith(key + " ")
+                   and len(k.split()) == 2 and c.majority() in ("GPE", "LOC")}
+        if len(targets) == 1:
+            _absorb(clusters[next(iter(targets))], clusters.pop(key))
 
 
 def _merge_org_parts(clusters: dict[str, Cluster]) -> None:
