@@ -170,6 +170,36 @@ def external_ids(S: Any, docs: list[dict], out: list[list[dict]]) -> dict[str, A
     }
 
 
+def merges_by_links(S: Any, docs: list[dict], out: list[list[dict]]) -> dict[str, Any]:
+    """The scorer's wrong merges (a system entity matching 2+ gold entities through different
+    forms) split by what the gold's links say: the gold entities carry different links (a wrong
+    merge by any reading), or at least one of them carries none (the gold left a short form, an
+    acronym or a variant unclustered; whether the merge is wrong needs reading the story)."""
+    disagree: list[str] = []
+    unlinked: list[str] = []
+    for d, ents in zip(docs, out):
+        gold = [g for g in d["entities"] if g["type"] in S.SCOPE]
+        gidx: dict[str, list[dict]] = defaultdict(list)
+        for g in gold:
+            for f in g["norms"]:
+                gidx[f].append(g)
+        for e in ents:
+            if S.LABEL_MAP.get(e["label"]) not in S.SCOPE:
+                continue
+            forms = {S.norm(e["name"])} | {S.norm(a) for a in e["aliases"]}
+            forms.discard("")
+            hits = {g["id"]: g for f in forms for g in gidx.get(f, [])}
+            if len(hits) < 2 or any(all(f in g["norms"] for g in hits.values()) for f in forms):
+                continue
+            text = f"{d['id']}: {e['name']} = " + " + ".join(g["name"] for g in hits.values())
+            links = [set(g["links"]) for g in hits.values()]
+            if all(links) and not set.intersection(*links):
+                disagree.append(text)
+            else:
+                unlinked.append(text)
+    return {"links_disagree": disagree, "a_form_unlinked": unlinked}
+
+
 def top_errors(r: dict, k: int) -> list[str]:
     out = ["top false positives: " + "; ".join(f"{a} x{n}" for a, n in r["top_fp"][:k]),
            "top misses: " + "; ".join(f"{a} x{n}" for a, n in r["top_fn"][:k]),
@@ -256,6 +286,11 @@ def gold_report(top: int = 12, cv: bool = False, group: str = "story") -> tuple[
             figures[f"gleaner_{kind}"] = summary(rk)
     lines.append("goals: typed F1 >= 0.75, canonical >= 0.73, ORG typed R >= 0.5, splits <= 15, wrong merges <= 2")
     lines += top_errors(r_g, top)
+    merges = merges_by_links(S, docs, out)
+    figures["merges_by_links"] = merges
+    lines.append(f"wrong merges by the gold's links: {len(merges['links_disagree'])} join gold entities with different "
+                 f"links ({' || '.join(merges['links_disagree'][:top])}); {len(merges['a_form_unlinked'])} join a gold "
+                 f"entity with a form the gold left unlinked and unclustered ({' || '.join(merges['a_form_unlinked'][:top])})")
     ids = external_ids(S, docs, out)
     figures["ids"] = ids
     lines.append(f"ids: {ids['with_external_id']}/{ids['entities']} PER/ORG/LOC entities have an external id "
