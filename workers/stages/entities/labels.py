@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from workers.stages.entities.aliases import ACRONYMS as _KNOWN_ACRONYMS
 from workers.stages.entities.names import merge_key
 from workers.stages.entities.places import COUNTRY_KINDS, lookup
 
@@ -42,7 +43,9 @@ def first_names() -> frozenset[str]:
 def person_shaped(name: str) -> bool:
     """Initials and a surname, or a known first name then one to two capitalized words."""
     if _INITIALS.match(name):
-        return True
+        # "U.S. Treasury", "U.N. Security": the initials name a country or a known body
+        letters = "".join(c for c in name.split()[0] if c.isalpha()) if " " in name else ""
+        return not (len(letters) >= 2 and (letters in _KNOWN_ACRONYMS or country_vote(letters.lower())))
     toks = name.split()
     if not 2 <= len(toks) <= 3 or not all(t[:1].isupper() for t in toks):
         return False
