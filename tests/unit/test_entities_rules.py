@@ -11,6 +11,7 @@ from workers.models import RawPage
 from workers.stages.entities import EntityInput, extract_entities, load_ner, split_by_label
 from workers.stages.entities.acronyms import initials, is_common_noun_abbreviation
 from workers.stages.entities.casing import recase_capitals
+from workers.stages.entities.datelines import dateline_mentions
 from workers.stages.entities.ids import entity_id
 from workers.stages.entities.places import lookup
 from workers.stages.entities.repair import repair_span
@@ -161,6 +162,16 @@ def test_compass_short_form_and_singular_of_a_plural_name_merge():
     ents = by_name(run_fake(script, body))
     assert "North" in ents["North Korea"].aliases and "South" in ents["South Korea"].aliases
     assert "Springbok" in ents["Springboks"].aliases and ents["Springboks"].label == "ORG"
+
+
+def test_dateline_places_become_mentions():
+    assert dateline_mentions("COLOMBO 1996-08-30\n\nSri Lanka won.", 0) == [("COLOMBO", "GPE", 0, 7)]
+    assert [m[0] for m in dateline_mentions("ARLINGTON, Texas 1996-08-31\n", 0)] == ["ARLINGTON", "Texas"]
+    assert [m[0] for m in dateline_mentions("Title\n\nWASHINGTON (Reuters) - The talks", 7)] == ["WASHINGTON"]
+    assert dateline_mentions("BASEBALL - MAJOR LEAGUE RESULTS\n", 0) == []  # no place
+    assert dateline_mentions("SCHEDULE\n\nMonday", 0) == []
+    ents = by_name(run_fake({}, "BUCHAREST 1996-08-30\n\nThe talks went on."))
+    assert ents["BUCHAREST"].label == "GPE" and ents["BUCHAREST"].id.startswith("geonames:")
 
 
 # ------------------------------------------------------------------------------ words, labels

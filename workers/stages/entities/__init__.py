@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from workers.models import Entity
 from workers.stages.entities.aliases import ACRONYMS
 from workers.stages.entities.casing import recase_capitals
+from workers.stages.entities.datelines import dateline_mentions
 from workers.stages.entities.document import entities_from_mentions
 from workers.stages.entities.ner import (
     CHUNK_CHARS,
@@ -83,6 +84,9 @@ def extract_entities_batch(
     for i, prep in enumerate(prepared):  # surfaces as the page writes them (not recased)
         if prep is not None:
             raw[i] = [(prep.text[start:end], label, start, end) for _, label, start, end in raw[i]]
+            for mention in dateline_mentions(prep.text, prep.body_start):
+                if not any(s < mention[3] and mention[2] < e for _, _, s, e in raw[i]):
+                    raw[i].append(mention)
     return [[] if prep is None else entities_from_mentions(prep, raw[i]) for i, prep in enumerate(prepared)]
 
 
