@@ -174,6 +174,13 @@ def test_dateline_places_become_mentions():
     assert ents["BUCHAREST"].label == "GPE" and ents["BUCHAREST"].id.startswith("geonames:")
 
 
+def test_facilities_are_places_and_numbered_names_are_no_typos():
+    body = "Fans drove up Interstate 95 and Interstate 5 to Old Trafford.\n\nOld Trafford was full."
+    ents = by_name(run_fake({"Interstate 95": "FAC", "Interstate 5": "FAC", "Old Trafford": "FAC"}, body))
+    assert {"Interstate 95", "Interstate 5", "Old Trafford"} <= set(ents)
+    assert ents["Old Trafford"].label == "LOC" and ents["Old Trafford"].count == 2
+
+
 # ------------------------------------------------------------------------------ words, labels
 def test_common_words_and_months_are_no_names_unless_capitalized_in_a_sentence():
     assert is_common_word("attendance") and is_common_word("august") and not is_common_word("gantz")

@@ -173,7 +173,7 @@ def merge(mentions: list[Mention], tags: Sequence[str]) -> list[Cluster]:
         plain = cl.key.lstrip("\x00").casefold()
         label = cl.majority()
         target_cl = None
-        if len(plain) >= 8 and not cl.label:
+        if len(plain) >= 8 and not cl.label and not any(c.isdigit() for c in plain):  # Interstate 5 / 95
             for big in merged:
                 bkey = big.key.lstrip("\x00").casefold()
                 if len(bkey) >= 8 and big.majority() == label and edit_distance_le1(plain, bkey):

@@ -17,6 +17,8 @@ __all__ = ["CHUNK_CHARS", "LABELS", "RawMention", "chunk_limit", "chunks", "load
 
 #: spaCy labels the stage keeps.
 LABELS: tuple[str, ...] = ("PERSON", "ORG", "GPE", "LOC")
+#: A facility (stadium, airport, street, building) is a place of the LOC kind.
+FACILITY_AS = {"FAC": "LOC"}
 #: Largest piece of text handed to spaCy at once (cut on paragraph boundaries).
 CHUNK_CHARS = 20_000
 #: Components never needed for NER (excluded at load time when present).
@@ -69,7 +71,7 @@ def run_ner(nlp: Any, jobs: Sequence[tuple[int, int, str]], n_pages: int, batch_
         docs = nlp.pipe((text for _, _, text in jobs), batch_size=max(1, batch_size))
         for (i, off, _), doc in zip(jobs, docs):
             for ent in doc.ents:
-                label = str(ent.label_)
+                label = FACILITY_AS.get(str(ent.label_), str(ent.label_))
                 if label in LABELS:
                     raw[i].append((str(ent.text), label, off + ent.start_char, off + ent.end_char))
     return raw
