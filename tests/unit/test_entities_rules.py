@@ -181,6 +181,15 @@ def test_facilities_are_places_and_numbered_names_are_no_typos():
     assert ents["Old Trafford"].label == "LOC" and ents["Old Trafford"].count == 2
 
 
+def test_a_name_split_by_an_editors_brackets_is_one_person():
+    body = ('"They fled the regime of Saddam (Hussein)," he said.\n\n'
+            '"Abu Ammar (Arafat) is right," said another. Saddam was silent.')
+    ents = by_name(run_fake({"Saddam": "PERSON", "Hussein": "PERSON", "Abu Ammar": "PERSON", "Arafat": "PERSON"},
+                            body))
+    assert set(ents["Saddam Hussein"].aliases) >= {"Saddam", "Hussein"} and "Saddam" not in ents
+    assert "Ammar Arafat" not in ents  # the bracket follows a longer name
+
+
 # ------------------------------------------------------------------------------ words, labels
 def test_common_words_and_months_are_no_names_unless_capitalized_in_a_sentence():
     assert is_common_word("attendance") and is_common_word("august") and not is_common_word("gantz")

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from workers.stages.entities.aliases import table_lookup
-from workers.stages.entities.labels import country_vote, person_shaped, table_label
+from workers.stages.entities.labels import ORG_WORDS, country_vote, first_names, person_shaped, table_label
 from workers.stages.entities.names import (
     clean_surface,
     display,
@@ -114,7 +114,43 @@ def page_mentions(prep: Prepared, raw: list[RawMention]) -> list[Mention]:
     out = _with_table_names(prep, out, lines)
     for m in out:
         m.vote = _vote(m)
-    return out
+    return _join_bracketed_names(prep, out)
+
+
+_WORD = r"[A-Z][a-z][\w'’\-]*"
+#: An editor's insertion in a quote: "(Lindsay) Davenport", "Saddam (Hussein)".
+_BRACKETED_NAME = re.compile(rf"\((?P<a>{_WORD})\)\s(?P<b>{_WORD})|(?<![\w(])(?P<c>{_WORD})\s\((?P<d>{_WORD})\)")
+
+
+def _join_bracketed_names(prep: Prepared, found: list[Mention]) -> list[Mention]:
+    """The two parts of a person's name split by an editor's brackets are one person's mentions."""
+    if "(" not in prep.text:
+        return found
+    by_span = {(m.start, m.end): m for m in found}
+    added: list[Mention] = []
+    for match in _BRACKETED_NAME.finditer(prep.text, prep.body_start):
+        g1, g2 = ("a", "b") if match.group("a") else ("c", "d")
+        parts = [(match.start(g), match.end(g)) for g in (g1, g2)]
+        words = [prep.text[s:e] for s, e in parts]
+        before = prep.text[max(0, match.start() - 30):match.start()].split()
+        after = prep.text[match.end():match.end() + 30].split()
+        if (before and before[-1].lstrip("\"“‘'([")[:1].isupper()) or (after and after[0][:1].isupper()):
+            continue  # part of a longer name: "Abu Ammar (Arafat)"
+        if not (any(by_span.get(p) is not None and by_span[p].vote == "PERSON" for p in parts)
+                or words[0].lower() in first_names()):
+            continue
+        if any(lookup(merge_key(w)) is not None or w.lower() in ORG_WORDS for w in words):
+            continue
+        full = " ".join(words)
+        key = merge_key(full)
+        for span in parts:
+            m = by_span.get(span) or _mention(prep, "PERSON", *span)
+            if m is None:
+                continue
+            if span not in by_span:
+                added.append(m)
+            m.name, m.key, m.vote = full, key, "PERSON"
+    return sorted(found + added, key=lambda m: m.start) if added else found
 
 
 #: A person's role right after a span: the span is part of a job title ("Defense Secretary",
