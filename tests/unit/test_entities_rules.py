@@ -190,6 +190,13 @@ def test_a_name_split_by_an_editors_brackets_is_one_person():
     assert "Ammar Arafat" not in ents  # the bracket follows a longer name
 
 
+def test_a_name_whose_surname_stands_alone_as_a_person_is_a_person():
+    body = "Mihai Tararache scored twice.\n\nTararache said the team played well. Dinamo Bucharest lost."
+    ents = by_name(run_fake({"Mihai Tararache": "ORG", "Tararache": "PERSON", "Dinamo Bucharest": "ORG"}, body))
+    assert ents["Mihai Tararache"].label == "PERSON" and "Tararache" in ents["Mihai Tararache"].aliases
+    assert ents["Dinamo Bucharest"].label == "ORG"
+
+
 # ------------------------------------------------------------------------------ words, labels
 def test_common_words_and_months_are_no_names_unless_capitalized_in_a_sentence():
     assert is_common_word("attendance") and is_common_word("august") and not is_common_word("gantz")

@@ -14,7 +14,7 @@ from workers.stages.entities.aliases import (
     OTHER_AMERICAS,
     table_lookup,
 )
-from workers.stages.entities.labels import first_names
+from workers.stages.entities.labels import ORG_WORDS, first_names
 from workers.stages.entities.mentions import Mention
 from workers.stages.entities.names import (
     NAME_PARTICLES,
@@ -117,6 +117,8 @@ def merge(mentions: list[Mention], tags: Sequence[str]) -> list[Cluster]:
         elif looks_like_name(tag) and all(t.isalpha() for t in tkey.split()):
             tag_names.setdefault(tkey, tag)
 
+    _persons_by_surname(clusters)
+
     # 3. nicknames of full names: "Josh Apte" -> "Joshua Apte" (same last name, first name prefix)
     persons = sorted((k for k, c in clusters.items() if _person_like(c)),
                      key=lambda k: (-len(clusters[k].mentions), -len(k), k))
@@ -197,6 +199,25 @@ def _merge_singulars(clusters: dict[str, Cluster]) -> None:
         if lookup(key) is not None or lookup(key + "s") is not None:
             continue
         _absorb(plural, clusters.pop(key), vote=plural.majority())
+
+
+def _persons_by_surname(clusters: dict[str, Cluster]) -> None:
+    """A name of two or three plain words the model did not call a person ("Mihai Tararache" as
+    ORG) is one when its last word stands alone as a person elsewhere on the page and nothing in
+    it says organization or place."""
+    alone = {k for k, c in clusters.items() if " " not in k and not c.label and c.majority() == "PERSON"}
+    if not alone:
+        return
+    for key, cl in clusters.items():
+        toks = key.split()
+        if cl.label or not 2 <= len(toks) <= 3 or toks[-1] not in alone or cl.majority() == "PERSON":
+            continue
+        if any(t in ORG_WORDS for t in toks) or lookup(key) is not None or lookup(toks[0]) is not None:
+            continue
+        if not looks_like_name(cl.display(), max_tokens=3) or any(m.table for m in cl.mentions):
+            continue
+        for m in cl.mentions:
+            m.vote = "PERSON"
 
 
 def _merge_person_parts(clusters: dict[str, Cluster], full_names: set[str]) -> None:
