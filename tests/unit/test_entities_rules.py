@@ -195,6 +195,7 @@ def test_a_name_whose_surname_stands_alone_as_a_person_is_a_person():
     ents = by_name(run_fake({"Mihai Tararache": "ORG", "Tararache": "PERSON", "Dinamo Bucharest": "ORG"}, body))
     assert ents["Mihai Tararache"].label == "PERSON" and "Tararache" in ents["Mihai Tararache"].aliases
     assert ents["Dinamo Bucharest"].label == "ORG"
+    assert run_fake({"ST": "GPE"}, "ST LOUIS AT HOUSTON") == []  # an unknown two-letter place
 
 
 # ------------------------------------------------------------------------------ words, labels

@@ -230,6 +230,8 @@ def _mention(prep: Prepared, label: str, start: int, end: int, surface_start: in
     key = merge_key(name)
     if not key:
         return None
+    if label in ("GPE", "LOC") and len(letters) <= 2 and lookup(key) is None:
+        return None  # "ST" of "ST LOUIS": a two-letter place the place data does not know
     place = bool(_PLACE_BEFORE.search(prep.text[max(0, start - 20):start]))
     return Mention(surface, name, key, label, label, start, end, place)
 
