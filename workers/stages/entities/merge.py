@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from workers.stages.entities import rules
 from workers.stages.entities.acronyms import acronym_letters, initials
 from workers.stages.entities.aliases import (
+    ACRONYMS,
     ALIAS_INDEX,
     AMERICA_CANONICAL,
     OTHER_AMERICAS,
     table_lookup,
 )
+from workers.stages.entities.casing import recase_capitals
 from workers.stages.entities.labels import ORG_WORDS, first_names
 from workers.stages.entities.mentions import Mention
 from workers.stages.entities.names import (
@@ -335,4 +337,10 @@ def canonical_name(cl: Cluster) -> str:
     first: dict[str, int] = {}
     for m in cl.mentions:
         first.setdefault(m.name, m.start)
-    return max(forms, key=lambda f: (not f.islower(), not f.isupper(), forms[f], len(f), -first[f]))
+    best = max(forms, key=lambda f: (not f.islower(), not f.isupper(), forms[f], len(f), -first[f]))
+    place = lookup(cl.key) if best.isupper() else None
+    if place is not None and merge_key(place.name) == cl.key:
+        return place.name  # "BUCHAREST" -> "Bucharest", "ST LOUIS" -> "St. Louis"
+    if best.isupper() and (" " in best or cl.majority() == "PERSON"):
+        return recase_capitals(best, ACRONYMS)  # "KEVIN BROWN"; one-word "OPEC" stays
+    return best
