@@ -23,7 +23,8 @@ def _kept(cl: Cluster, text: str) -> bool:
     """A one-word cluster that is a common word, month or weekday is dropped, unless a table names
     it or the page capitalizes it inside a sentence ("reported by the Globe")."""
     letters = {acronym_letters(m.surface) for m in cl.mentions}
-    if len(letters) == 1 and None not in letters and is_common_noun_abbreviation(letters.pop(), text):
+    letter = letters.pop() if len(letters) == 1 else None
+    if letter is not None and is_common_noun_abbreviation(letter, text):
         return False  # "qualitative military edge (QME)"
     if cl.label or any(m.table for m in cl.mentions) or not is_common_word(cl.key.lstrip("\x00")):
         return True

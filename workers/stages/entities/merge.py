@@ -112,10 +112,10 @@ def merge(mentions: list[Mention], tags: Sequence[str]) -> list[Cluster]:
         tkey = merge_key(tag)
         if not tkey:
             continue
-        cl = clusters.get(tkey)
-        if cl is not None:
-            if cl.name is None and not tag.islower():  # "lexus lc convertible" is no spelling
-                cl.name = tag
+        tagged = clusters.get(tkey)
+        if tagged is not None:
+            if tagged.name is None and not tag.islower():  # "lexus lc convertible" is no spelling
+                tagged.name = tag
         elif looks_like_name(tag) and all(t.isalpha() for t in tkey.split()):
             tag_names.setdefault(tkey, tag)
 
@@ -320,9 +320,10 @@ def _merge_acronyms(clusters: dict[str, Cluster]) -> None:
         if cl is None or cl.label:
             continue
         letters = {acronym_letters(m.name) for m in cl.mentions}
-        if len(letters) != 1 or None in letters:
+        letter = letters.pop() if len(letters) == 1 else None
+        if letter is None:
             continue
-        targets = {k for k in spelled.get(letters.pop(), set()) if k in clusters and k != key}
+        targets = {k for k in spelled.get(letter, set()) if k in clusters and k != key}
         if len(targets) == 1:
             _absorb(clusters[next(iter(targets))], clusters.pop(key))
 

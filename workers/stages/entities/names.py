@@ -23,7 +23,7 @@ ROLE_WORDS = TITLES | {
     "spokesperson", "adviser", "advisor", "aide", "envoy", "negotiator", "lawyer", "prosecutor", "dr.",
     "colonel", "major", "lieutenant", "admiral", "marshal", "brigadier", "corporal", "private", "player",
     "coach", "trainer", "referee", "umpire", "driver", "rider", "jockey", "cyclist", "boxer", "dancer",
-    "actor", "actress", "singer", "writer", "author", "novelist", "poet", "director", "producer",
+    "actor", "actress", "singer", "writer", "author", "novelist", "poet", "producer",
 }
 NAME_PARTICLES = {"de", "da", "del", "della", "der", "di", "du", "van", "von", "la", "le", "bin",
                    "ibn", "al", "el", "ben", "y", "st"}

@@ -69,7 +69,7 @@ def run_ner(nlp: Any, jobs: Sequence[tuple[int, int, str]], n_pages: int, batch_
     zone = getattr(nlp, "memory_zone", None)
     with zone() if callable(zone) else contextlib.nullcontext():
         docs = nlp.pipe((text for _, _, text in jobs), batch_size=max(1, batch_size))
-        for (i, off, _), doc in zip(jobs, docs):
+        for (i, off, _), doc in zip(jobs, docs, strict=True):
             for ent in doc.ents:
                 label = FACILITY_AS.get(str(ent.label_), str(ent.label_))
                 if label in LABELS:

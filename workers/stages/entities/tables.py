@@ -33,7 +33,7 @@ def _score_pairs(line: str, offset: int) -> tuple[list[tuple[int, int]], bool]:
     pairs: list[tuple[int, int]] = []
     run: list[tuple[str, int, int]] = []
     depth = 0
-    for i, (word, s, e) in enumerate(toks):
+    for word, s, e in toks:
         opens, closes = word.count("("), word.count(")")
         if _SCORE.match(word):
             if run and depth == 0 and opens == 0:
