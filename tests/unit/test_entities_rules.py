@@ -199,6 +199,12 @@ def test_a_name_whose_surname_stands_alone_as_a_person_is_a_person():
     assert run_fake({"ST": "GPE"}, "ST LOUIS AT HOUSTON") == []  # an unknown two-letter place
 
 
+def test_names_only_in_headings_in_capitals_need_support_elsewhere():
+    body = "The outbreak spread.\n\nRANDY ANDY\n\nHOW WILL OBAMA PLAY?\n\nObama spoke on Monday."
+    names = {e.name for e in run_fake({"RANDY ANDY": "PERSON", "OBAMA": "PERSON", "Obama": "PERSON"}, body)}
+    assert names == {"Obama"}
+
+
 # ------------------------------------------------------------------------------ words, labels
 def test_common_words_and_months_are_no_names_unless_capitalized_in_a_sentence():
     assert is_common_word("attendance") and is_common_word("august") and not is_common_word("gantz")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from collections import Counter
 
 from workers.models import Entity
@@ -52,8 +53,30 @@ def _inside_sentence(m: Mention, text: str) -> bool:
     return bool(before) and before[-1].isalnum() and "\n" not in text[max(0, m.start - 2):m.start]
 
 
+_CAPITALS_LINE = re.compile(r"^[^a-z\d\n]*[A-Z][^a-z\d\n]*$", re.MULTILINE)
+
+
+def _supported_outside_capitals(mentions: list[Mention], prep: Prepared) -> list[Mention]:
+    """A mention on a body line written in capitals that reads as a heading (two words or more,
+    no figures: a teaser, "WILL OBAMA PLAY ...") counts only when the same name is also mentioned
+    outside such lines, as a title mention needs the body."""
+    lines = [(m.start(), m.end()) for m in _CAPITALS_LINE.finditer(prep.text, prep.body_start)
+             if len(m.group().split()) >= 2]
+    if not lines:
+        return mentions
+    starts = [s for s, _ in lines]
+
+    def on_line(m: Mention) -> bool:
+        j = bisect.bisect_right(starts, m.start) - 1
+        return j >= 0 and m.start < lines[j][1]
+
+    inside = [on_line(m) for m in mentions]
+    outside_keys = {m.key for m, i in zip(mentions, inside, strict=True) if not i}
+    return [m for m, i in zip(mentions, inside, strict=True) if not i or m.key in outside_keys or m.table]
+
+
 def entities_from_mentions(prep: Prepared, raw: list[RawMention]) -> list[Entity]:
-    mentions = [m for m in page_mentions(prep, raw) if title_supported(m, prep)]
+    mentions = _supported_outside_capitals([m for m in page_mentions(prep, raw) if title_supported(m, prep)], prep)
     if not mentions:
         return []
     clusters = [cl for cl in merge(mentions, prep.tags) if _kept(cl, prep.text)]
