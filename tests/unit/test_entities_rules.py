@@ -203,6 +203,8 @@ def test_names_only_in_headings_in_capitals_need_support_elsewhere():
     body = "The outbreak spread.\n\nRANDY ANDY\n\nHOW WILL OBAMA PLAY?\n\nObama spoke on Monday."
     names = {e.name for e in run_fake({"RANDY ANDY": "PERSON", "OBAMA": "PERSON", "Obama": "PERSON"}, body)}
     assert names == {"Obama"}
+    credit = "Police at the site. (Sakib Ali/Hindustan Times)\n\nThe talks went on."
+    assert run_fake({"Sakib Ali/Hindustan Times": "PERSON"}, credit) == []
 
 
 # ------------------------------------------------------------------------------ words, labels

@@ -95,8 +95,8 @@ def page_mentions(prep: Prepared, raw: list[RawMention]) -> list[Mention]:
     lines = score_lines(prep.text, prep.body_start)
     line_starts = [s for s, _, _ in lines]
     for raw_text, raw_label, raw_start, _ in raw:
-        if _is_junk(raw_text, prep.text, raw_start):
-            continue
+        if _is_junk(raw_text, prep.text, raw_start) or (raw_label == "PERSON" and "/" in raw_text):
+            continue  # a person's name never has a slash: "Sakib Ali/Hindustan Times" is a photo credit
         if furniture:
             j = bisect.bisect_right(furniture_starts, raw_start) - 1
             if j >= 0 and raw_start < furniture[j][1]:
