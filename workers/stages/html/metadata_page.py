@@ -20,9 +20,11 @@ from lxml import etree
 
 from workers.stages.html.metadata_jsonld import LdObject, jsonld_objects, ld_names
 
-__all__ = ["PageSignals", "Marked", "norm_space", "norm_key", "read_page"]
+__all__ = ["PageSignals", "Marked", "heading_text", "norm_space", "norm_key", "read_page"]
 
 _WS = re.compile(r"\s+")
+#: characters that never show: soft hyphens, zero-width spaces and joiners, byte-order marks
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 _WORD = re.compile(r"\w+")
 
 # matched against lower-cased class and id (a case-insensitive pattern is several times slower)
@@ -50,10 +52,11 @@ _BEFORE_H1 = etree.XPath("preceding::text()[position() <= 40]")
 MAX_MARKED = 400
 MAX_WINDOW_CHARS = 3000
 MAX_PAGE_TEXT_NODES = 5000
+MAX_SUBHEADINGS = 30
 
 
 def norm_space(text: Any) -> str:
-    return _WS.sub(" ", text).strip() if isinstance(text, str) else ""
+    return _WS.sub(" ", text.translate(_INVISIBLE)).strip() if isinstance(text, str) else ""
 
 
 def repair_mojibake(text: str) -> str:
@@ -108,6 +111,36 @@ def spaced_text(elem) -> str:
         return ""
 
 
+#: parts of a heading a reader does not see as its text: buttons ("Copy item path"), drawings,
+#: scripts, text meant for screen readers only
+_HEADING_SKIP = frozenset(("button", "svg", "script", "style", "noscript", "template", "select", "option", "img"))
+_SCREEN_READER = ("sr-only", "screen-reader", "visually-hidden", "visuallyhidden", "a11y-hidden")
+
+
+def heading_text(elem) -> str:
+    """A heading's visible text, its children's texts apart, without buttons, drawings and
+    screen-reader-only text."""
+    parts: list[str] = []
+
+    def walk(node, depth: int) -> None:
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            tag = child.tag
+            if isinstance(tag, str) and depth < 12 and tag not in _HEADING_SKIP:
+                cls = child.get("class")
+                if not (cls and any(h in cls for h in _SCREEN_READER)):
+                    walk(child, depth + 1)
+            if child.tail:
+                parts.append(child.tail)
+
+    try:
+        walk(elem, 0)
+    except (ValueError, AttributeError):
+        return ""
+    return norm_space(" ".join(parts))
+
+
 @dataclass
 class Marked:
     """An element that may carry an author or a date, with where it sits."""
@@ -140,6 +173,8 @@ class PageSignals:
     #: navigation), "main" (an <article>, <main> or content block); and how many <h1>s there are
     h1_context: frozenset[str] = frozenset()
     n_h1: int = 0
+    #: the first <h2>/<h3> texts of the body, in document order
+    subheadings: list[str] = field(default_factory=list)
 
     def meta(self, *keys: str) -> str | None:
         for key in keys:
@@ -267,6 +302,7 @@ def read_page(tree, url: str | None = None) -> PageSignals:
     title_tag = base_href = None
     h1s: list[str] = []
     h1_elem = h1_order = main_elem = None
+    subheadings: list[str] = []
     n_h1 = 0
     hinted: dict[str, bool] = {}
     order = 0
@@ -302,15 +338,19 @@ def read_page(tree, url: str | None = None) -> PageSignals:
             main_elem = elem
         if tag == "h1":
             n_h1 += 1
-            text = spaced_text(elem)
+            text = heading_text(elem)
             if not text:  # <h1><p>Title</p></h1>: the parser closes the h1 before the <p>
                 following = elem.getnext()
-                text = spaced_text(following) if following is not None else ""
+                text = heading_text(following) if following is not None else ""
                 text = text if len(text) <= 300 else ""
             if text and len(h1s) < 5:
                 h1s.append(text)
                 if h1_elem is None:
                     h1_elem, h1_order = elem, order
+        elif tag in ("h2", "h3") and len(subheadings) < MAX_SUBHEADINGS:
+            text = heading_text(elem)
+            if text and len(text) <= 300:
+                subheadings.append(text)
         cls, ident, itemprop = elem.get("class"), elem.get("id"), elem.get("itemprop")
         keep = tag in ("h1", "time") or itemprop is not None or elem.get("datetime") is not None
         if not keep and (cls or ident):
@@ -345,6 +385,7 @@ def read_page(tree, url: str | None = None) -> PageSignals:
         root=root, url=url, base=base, metas=metas, ld=jsonld_objects(scripts), title_tag=title_tag or None,
         h1s=h1s, text=text, h1_offset=len(head) + 1 if before else 0, marked=marked, h1_order=h1_order,
         n_elements=order + 1, links_canonical=canonical, h1_context=_h1_context(h1_elem), n_h1=n_h1,
+        subheadings=subheadings,
     )
 
 
