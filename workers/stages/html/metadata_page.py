@@ -141,6 +141,29 @@ def heading_text(elem) -> str:
     return norm_space(" ".join(parts))
 
 
+_NOT_TEXT = frozenset(("script", "style", "noscript", "template"))
+
+
+def _joined_text(elem) -> str | None:
+    parts: list[str] = []
+
+    def walk(node, depth: int) -> None:
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            if isinstance(child.tag, str) and depth < 12 and child.tag not in _NOT_TEXT:
+                walk(child, depth + 1)
+            if child.tail:
+                parts.append(child.tail)
+
+    try:
+        walk(elem, 0)
+    except (ValueError, AttributeError):
+        return None
+    text = norm_space("".join(parts))
+    return text if 0 < len(text) <= 300 else None
+
+
 @dataclass
 class Marked:
     """An element that may carry an author or a date, with where it sits."""
@@ -175,6 +198,9 @@ class PageSignals:
     n_h1: int = 0
     #: the first <h2>/<h3> texts of the body, in document order
     subheadings: list[str] = field(default_factory=list)
+    #: the first <h1>'s text with its parts joined as the DOM's textContent joins them (no space
+    #: between inline parts: "<span>Brand</span><span>Name</span>" -> "BrandName")
+    h1_joined: str | None = None
 
     def meta(self, *keys: str) -> str | None:
         for key in keys:
@@ -303,6 +329,7 @@ def read_page(tree, url: str | None = None) -> PageSignals:
     h1s: list[str] = []
     h1_elem = h1_order = main_elem = None
     subheadings: list[str] = []
+    h1_joined = None
     n_h1 = 0
     hinted: dict[str, bool] = {}
     order = 0
@@ -347,6 +374,7 @@ def read_page(tree, url: str | None = None) -> PageSignals:
                 h1s.append(text)
                 if h1_elem is None:
                     h1_elem, h1_order = elem, order
+                    h1_joined = _joined_text(elem)
         elif tag in ("h2", "h3") and len(subheadings) < MAX_SUBHEADINGS:
             text = heading_text(elem)
             if text and len(text) <= 300:
@@ -385,12 +413,34 @@ def read_page(tree, url: str | None = None) -> PageSignals:
         root=root, url=url, base=base, metas=metas, ld=jsonld_objects(scripts), title_tag=title_tag or None,
         h1s=h1s, text=text, h1_offset=len(head) + 1 if before else 0, marked=marked, h1_order=h1_order,
         n_elements=order + 1, links_canonical=canonical, h1_context=_h1_context(h1_elem), n_h1=n_h1,
-        subheadings=subheadings,
+        subheadings=subheadings, h1_joined=h1_joined,
     )
 
 
 _HEADER_HINTS = ("header", "masthead", "logo", "brand", "navbar", "site-title", "nav")
 _MAIN_HINTS = ("content", "post", "entry", "article", "main", "story")
+
+
+#: classes that hide an element from sight: "sr_only" ones keep it for screen readers, "hidden"
+#: ones (a bare utility class) may be undone by a responsive one ("hidden md:block")
+_SR_ONLY_CLASSES = ("sr-only", "visually-hidden", "visuallyhidden", "screen-reader", "screenreader", "a11y-hidden", "offscreen")
+_HIDDEN_CLASSES = frozenset(("hidden", "d-none", "is-hidden", "hide", "invisible"))
+
+
+def _hidden(elem, hint: str) -> str | None:
+    """How an element is hidden from sight, if it is: "hidden_attr" (hidden, aria-hidden,
+    display:none), "hidden_sr" (screen-reader-only class) or "hidden_class"."""
+    style = (elem.get("style") or "").replace(" ", "").lower()
+    if elem.get("hidden") is not None or elem.get("aria-hidden") == "true" or "display:none" in style \
+            or "visibility:hidden" in style:
+        return "hidden_attr"
+    if not hint.strip():
+        return None
+    if any(h in hint for h in _SR_ONLY_CLASSES):
+        return "hidden_sr"
+    if _HIDDEN_CLASSES.intersection(hint.split()):
+        return "hidden_class"
+    return None
 
 
 def _h1_context(h1) -> frozenset[str]:
@@ -399,11 +449,16 @@ def _h1_context(h1) -> frozenset[str]:
     context = set()
     if h1.find(".//a") is not None:
         context.add("link")
-    for depth, anc in enumerate(h1.iterancestors()):
+    for depth, anc in enumerate((h1, *h1.iterancestors())):
         if depth > 12:
             break
         tag = anc.tag
         hint = f"{anc.get('class') or ''} {anc.get('id') or ''}".lower()
+        hidden = _hidden(anc, hint)
+        if hidden:
+            context.add(hidden)
+        if anc is h1:
+            continue
         if tag == "a":
             context.add("link")
         if tag in ("header", "nav") or any(h in hint for h in _HEADER_HINTS):

@@ -93,6 +93,8 @@ def _raw_titles(sig: PageSignals) -> list[tuple[str, str]]:
         raw.append(("title", sig.title_tag))
     for index, h1 in enumerate(sig.h1s[:3]):
         raw.append(("h1" if index == 0 else "h1_more", h1))
+    if sig.h1_joined and sig.h1s and norm_key(sig.h1_joined) != norm_key(sig.h1s[0]):
+        raw.append(("h1_joined", sig.h1_joined))
     for item in sig.marked:
         if item.elem.tag != "meta" and (item.elem.get("itemprop") or "").lower() == "headline":
             text = element_text(item.elem)
@@ -127,6 +129,17 @@ def _without_site_words(text: str, site_names: Iterable[str]) -> str | None:
     return None
 
 
+_URL_WORD = re.compile(r"[a-z]+")
+#: words of a URL's folders that say what kind of page sits below them (not the last segment: a slug)
+_URL_KINDS = {
+    "product": frozenset(("product", "products", "p", "dp", "item", "items", "shop", "store", "buy")),
+    "collection": frozenset(("collection", "collections", "category", "categories", "c", "department", "catalog")),
+    "post": frozenset(("blog", "blogs", "news", "article", "articles", "post", "posts", "story", "stories", "insights")),
+    "docs": frozenset(("docs", "doc", "documentation", "manual", "reference", "api", "wiki", "guide", "guides")),
+    "forum": frozenset(("forum", "forums", "thread", "threads", "questions", "topic", "topics", "t", "community", "r")),
+}
+
+
 def _page_kind(sig: PageSignals) -> dict[str, bool]:
     """What kind of page this looks like, from what it declares (og:type, JSON-LD types) and its URL."""
     og_type = (sig.meta("og:type") or "").lower()
@@ -135,8 +148,11 @@ def _page_kind(sig: PageSignals) -> dict[str, bool]:
         path = urlsplit(sig.url).path if sig.url else ""
     except ValueError:
         path = ""
-    depth = len([p for p in path.split("/") if p])
+    segments = [p for p in path.lower().split("/") if p]
+    depth = len(segments)
+    words = set(_URL_WORD.findall(" ".join(segments[:-1]))) if segments else set()
     return {
+        **{f"url_{kind}": bool(words & hints) for kind, hints in _URL_KINDS.items()},
         "og_article": og_type == "article",
         "og_website": og_type == "website",
         "og_product": "product" in og_type,
@@ -202,6 +218,9 @@ def title_candidates(sig: PageSignals) -> list[Candidate]:
         "h1_link": "link" in sig.h1_context,
         "h1_header": "header" in sig.h1_context,
         "h1_main": "main" in sig.h1_context,
+        "h1_hidden_attr": "hidden_attr" in sig.h1_context,
+        "h1_hidden_sr": "hidden_sr" in sig.h1_context,
+        "h1_hidden_class": "hidden_class" in sig.h1_context,
         "h1_site": bool(h1_key) and _names_site(sig.h1s[0], site_keys),
         "h1_short": 0 < len(h1_key.split()) <= 2,
         "title_has_h1": bool(h1_key) and h1_key in title_key and h1_key != title_key,
