@@ -129,17 +129,6 @@ def _without_site_words(text: str, site_names: Iterable[str]) -> str | None:
     return None
 
 
-_URL_WORD = re.compile(r"[a-z]+")
-#: words of a URL's folders that say what kind of page sits below them (not the last segment: a slug)
-_URL_KINDS = {
-    "product": frozenset(("product", "products", "p", "dp", "item", "items", "shop", "store", "buy")),
-    "collection": frozenset(("collection", "collections", "category", "categories", "c", "department", "catalog")),
-    "post": frozenset(("blog", "blogs", "news", "article", "articles", "post", "posts", "story", "stories", "insights")),
-    "docs": frozenset(("docs", "doc", "documentation", "manual", "reference", "api", "wiki", "guide", "guides")),
-    "forum": frozenset(("forum", "forums", "thread", "threads", "questions", "topic", "topics", "t", "community", "r")),
-}
-
-
 def _page_kind(sig: PageSignals) -> dict[str, bool]:
     """What kind of page this looks like, from what it declares (og:type, JSON-LD types) and its URL."""
     og_type = (sig.meta("og:type") or "").lower()
@@ -148,11 +137,8 @@ def _page_kind(sig: PageSignals) -> dict[str, bool]:
         path = urlsplit(sig.url).path if sig.url else ""
     except ValueError:
         path = ""
-    segments = [p for p in path.lower().split("/") if p]
-    depth = len(segments)
-    words = set(_URL_WORD.findall(" ".join(segments[:-1]))) if segments else set()
+    depth = len([p for p in path.split("/") if p])
     return {
-        **{f"url_{kind}": bool(words & hints) for kind, hints in _URL_KINDS.items()},
         "og_article": og_type == "article",
         "og_website": og_type == "website",
         "og_product": "product" in og_type,
