@@ -14,17 +14,15 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from typing import Any, TypeGuard
+
+from htmldate import find_date as htmldate_find_date
 
 from workers.dates import find_dates, parse_datetime, plausible_publication
 from workers.stages.html.metadata_page import PageSignals, leading_text
 from workers.stages.html.metadata_ranker import Candidate
 
 __all__ = ["date_candidates"]
-
-try:
-    from htmldate import find_date as _htmldate_find
-except ImportError:  # pragma: no cover - htmldate is a dependency of trafilatura
-    _htmldate_find = None
 
 try:  # htmldate's lists of meta names that carry a publication or a modification date
     from htmldate.core import DATE_ATTRIBUTES as _HD_PUBLISHED
@@ -79,7 +77,7 @@ def _day_of(value: datetime | None) -> date | None:
     return value.date() if value is not None else None
 
 
-def _plausible(day: date | None) -> bool:
+def _plausible(day: date | None) -> TypeGuard[date]:
     return day is not None and 1995 <= day.year <= datetime.now(timezone.utc).year + 1
 
 
@@ -101,10 +99,8 @@ def _from_string(value: str | None) -> tuple[date | None, datetime | None, bool]
 def htmldate_day(sig: PageSignals, original: bool) -> str | None:
     """htmldate's publication (``original``) or last-update date of the page, fast search only
     (it reads the tree, never changes it)."""
-    if _htmldate_find is None:
-        return None
     try:
-        return _htmldate_find(sig.root, url=sig.url, original_date=original, extensive_search=False)
+        return htmldate_find_date(sig.root, url=sig.url, original_date=original, extensive_search=False)
     except Exception:  # noqa: BLE001 - a library failure on odd markup is no date, not an error
         return None
 
@@ -117,16 +113,17 @@ def _relative_order(sig: PageSignals, order: int) -> float:
 def _collect(sig: PageSignals) -> list[_Seen]:
     seen: list[_Seen] = []
 
-    def add(source: str, raw: str | None, **kw) -> None:
+    def add(source: str, raw: str | None, **kw: Any) -> None:
         day, when, has_day = _from_string(raw)
         if _plausible(day):
             seen.append(_Seen(day, source, when, has_day, **kw))
             offset = when.utcoffset() if when is not None else None
-            if offset:  # written in local time: the same instant in UTC may fall on another day
+            if when is not None and offset:  # written in local time: the same instant in UTC may fall on another day
                 utc_day = (when - offset).date()
                 if utc_day != day:
                     seen.append(_Seen(utc_day, source + "_utc", None, True, **kw))
 
+    family: str | None
     # JSON-LD: the article-like object first, then the page, then anything else
     for obj in sig.ld:
         kind = obj.kind
@@ -166,11 +163,11 @@ def _collect(sig: PageSignals) -> list[_Seen]:
             source = "time" if elem.tag == "time" else "attr"
             if elem.get("pubdate") is not None:
                 pub = True
-            rank = None
+            element_rank: int | None = None
             if order >= 0:
-                rank, n_times_after = n_times_after, n_times_after + 1
+                element_rank, n_times_after = n_times_after, n_times_after + 1
             add(f"{source}_attr", attr, order=order, updated_label=upd, published_label=pub, comment_hint=comment,
-                rank=rank)
+                rank=element_rank)
         if elem.tag == "h1":
             continue
         text = leading_text(elem, MAX_ELEMENT_CHARS)

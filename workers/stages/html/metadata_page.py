@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import islice
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from lxml import etree
+from lxml.html import HtmlElement
 
 from workers.stages.html.metadata_jsonld import LdObject, jsonld_objects, ld_names
 
@@ -82,14 +84,14 @@ def _unescaped(value: str) -> str:
     return html.unescape(value) if "&" in value else value
 
 
-def element_text(elem) -> str:
+def element_text(elem: HtmlElement) -> str:
     try:
         return norm_space(elem.text_content())
     except (ValueError, AttributeError):
         return ""
 
 
-def leading_text(elem, limit: int) -> str:
+def leading_text(elem: HtmlElement, limit: int) -> str:
     """About the first ``limit`` characters of the element's text (a big container is not read whole)."""
     parts, size = [], 0
     try:
@@ -103,7 +105,7 @@ def leading_text(elem, limit: int) -> str:
     return norm_space("".join(parts))[:limit]
 
 
-def spaced_text(elem) -> str:
+def spaced_text(elem: HtmlElement) -> str:
     """The element's text with its children's texts apart ("Legacy<br>of" -> "Legacy of")."""
     try:
         return norm_space(" ".join(elem.itertext()))
@@ -117,19 +119,19 @@ _HEADING_SKIP = frozenset(("button", "svg", "script", "style", "noscript", "temp
 _SCREEN_READER = ("sr-only", "screen-reader", "visually-hidden", "visuallyhidden", "a11y-hidden")
 
 
-def heading_text(elem) -> str:
-    """A heading's visible text, its children's texts apart, without buttons, drawings and
-    screen-reader-only text."""
+def _text_parts(elem: HtmlElement, skip: frozenset[str], screen_reader: bool) -> list[str] | None:
+    """The texts of an element and its children in document order, leaving out the children
+    named in ``skip`` (and screen-reader-only ones unless ``screen_reader``); None on odd markup."""
     parts: list[str] = []
 
-    def walk(node, depth: int) -> None:
+    def walk(node: HtmlElement, depth: int) -> None:
         if node.text:
             parts.append(node.text)
         for child in node:
             tag = child.tag
-            if isinstance(tag, str) and depth < 12 and tag not in _HEADING_SKIP:
+            if isinstance(tag, str) and depth < 12 and tag not in skip:
                 cls = child.get("class")
-                if not (cls and any(h in cls for h in _SCREEN_READER)):
+                if screen_reader or not (cls and any(h in cls for h in _SCREEN_READER)):
                     walk(child, depth + 1)
             if child.tail:
                 parts.append(child.tail)
@@ -137,30 +139,24 @@ def heading_text(elem) -> str:
     try:
         walk(elem, 0)
     except (ValueError, AttributeError):
-        return ""
-    return norm_space(" ".join(parts))
+        return None
+    return parts
+
+
+def heading_text(elem: HtmlElement) -> str:
+    """A heading's visible text, its children's texts apart, without buttons, drawings and
+    screen-reader-only text."""
+    parts = _text_parts(elem, _HEADING_SKIP, screen_reader=False)
+    return norm_space(" ".join(parts)) if parts else ""
 
 
 _NOT_TEXT = frozenset(("script", "style", "noscript", "template"))
 
 
-def _joined_text(elem) -> str | None:
-    parts: list[str] = []
-
-    def walk(node, depth: int) -> None:
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            if isinstance(child.tag, str) and depth < 12 and child.tag not in _NOT_TEXT:
-                walk(child, depth + 1)
-            if child.tail:
-                parts.append(child.tail)
-
-    try:
-        walk(elem, 0)
-    except (ValueError, AttributeError):
-        return None
-    text = norm_space("".join(parts))
+def _joined_text(elem: HtmlElement) -> str | None:
+    """An element's text as the DOM's textContent gives it (inline parts not spaced apart)."""
+    parts = _text_parts(elem, _NOT_TEXT, screen_reader=True)
+    text = norm_space("".join(parts)) if parts else ""
     return text if 0 < len(text) <= 300 else None
 
 
@@ -270,7 +266,7 @@ class PageSignals:
         return set(norm_key(re.sub(r"[-_+/.]", " ", path)).split()) - {"html", "htm", "php", "aspx", "www"}
 
 
-def _meta_map(root) -> dict[str, list[str]]:
+def _meta_map(root: HtmlElement) -> dict[str, list[str]]:
     metas: dict[str, list[str]] = {}
     for meta in root.iter("meta"):
         content = meta.get("content")
@@ -298,7 +294,7 @@ def _absolute(link: str | None, base: str | None) -> str | None:
     return absolute
 
 
-def _window(nodes, limit: int = MAX_WINDOW_CHARS) -> list[str]:
+def _window(nodes: Iterable[HtmlElement], limit: int = MAX_WINDOW_CHARS) -> list[str]:
     parts, size = [], 0
     for node in nodes:
         parent = getattr(node, "getparent", None)
@@ -314,7 +310,7 @@ def _window(nodes, limit: int = MAX_WINDOW_CHARS) -> list[str]:
     return parts
 
 
-def read_page(tree, url: str | None = None) -> PageSignals:
+def read_page(tree: HtmlElement, url: str | None = None) -> PageSignals:
     """Everything the metadata fields are chosen from, in one pass over ``tree`` and two short
     reads of the text around the headline."""
     try:
@@ -383,9 +379,10 @@ def read_page(tree, url: str | None = None) -> PageSignals:
         keep = tag in ("h1", "time") or itemprop is not None or elem.get("datetime") is not None
         if not keep and (cls or ident):
             attrs = f"{cls} {ident}" if cls and ident else cls or ident
-            keep = hinted.get(attrs)
-            if keep is None:  # pages repeat their class names: each distinct one is searched once
-                keep = hinted[attrs] = _HINT.search(attrs.lower()) is not None
+            hint_found = hinted.get(attrs)
+            if hint_found is None:  # pages repeat their class names: each distinct one is searched once
+                hint_found = hinted[attrs] = _HINT.search(attrs.lower()) is not None
+            keep = hint_found
         profile = tag == "a" and bool(_PROFILE_LINK.search(elem.get("href") or ""))
         rel = elem.get("rel") if tag in ("a", "link") else None
         if (keep or profile or (rel and "author" in rel.lower())) and len(marked) < MAX_MARKED:
@@ -427,7 +424,7 @@ _SR_ONLY_CLASSES = ("sr-only", "visually-hidden", "visuallyhidden", "screen-read
 _HIDDEN_CLASSES = frozenset(("hidden", "d-none", "is-hidden", "hide", "invisible"))
 
 
-def _hidden(elem, hint: str) -> str | None:
+def _hidden(elem: HtmlElement, hint: str) -> str | None:
     """How an element is hidden from sight, if it is: "hidden_attr" (hidden, aria-hidden,
     display:none), "hidden_sr" (screen-reader-only class) or "hidden_class"."""
     style = (elem.get("style") or "").replace(" ", "").lower()
@@ -443,7 +440,7 @@ def _hidden(elem, hint: str) -> str | None:
     return None
 
 
-def _h1_context(h1) -> frozenset[str]:
+def _h1_context(h1: HtmlElement | None) -> frozenset[str]:
     if h1 is None:
         return frozenset()
     context = set()

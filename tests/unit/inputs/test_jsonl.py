@@ -1,10 +1,13 @@
+"""JSON Lines, both halves (``workers/inputs/jsonl.py``): the producer splits lines, the parse
+stage opens each record."""
+
 import json
 
 import pytest
 
+from workers.errors import PermanentPageError
+from workers.inputs.jsonl import open_record, page_from_jsonl, read_jsonl
 from workers.models import RawPage
-from workers.stages.errors import PermanentPageError
-from workers.stages.records import open_record, page_from_jsonl
 
 pytestmark = pytest.mark.unit
 CAP = 100_000
@@ -56,3 +59,20 @@ def test_a_record_whose_page_is_over_the_cap():
 def test_pages_that_are_not_records_pass_through():
     page = RawPage(content=b"<p>x</p>", source="a.html")
     assert open_record(page, max_bytes=CAP) is page
+
+
+def test_jsonl_lines_travel_as_records(tmp_path):
+    lines = [
+        json.dumps({"url": "https://x.org/1", "html": "<p>one</p>"}),
+        "{broken json",
+        "   ",
+        json.dumps({"url": "https://x.org/2", "text": "two"}),
+    ]
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join(lines))
+    with open(path, "rb") as fh:
+        items = list(read_jsonl(fh, str(path), CAP, "col"))
+    # Every non-blank line is a record, decoded by the parse stage (broken ones fail there).
+    assert [i.source.rsplit("#", 1)[1] for i in items] == ["1", "2", "4"]
+    assert all(isinstance(i, RawPage) and i.record == "jsonl" and i.collection == "col" for i in items)
+    assert items[0].content.rstrip() == lines[0].encode() and items[2].content == lines[3].encode()

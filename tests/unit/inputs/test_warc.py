@@ -1,6 +1,7 @@
+"""WARC, WET and ARC archives (``workers/inputs/warc.py``), from files and from standard input."""
+
 import gzip
 import io
-import json
 import os
 import sys
 
@@ -8,8 +9,9 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from workers.inputs import Skipped, iter_inputs
+from workers.inputs.warc import read_archive
 from workers.models import RawPage
-from workers.sources import Skipped, iter_inputs, read_archive, read_jsonl
 
 pytestmark = pytest.mark.unit
 CAP = 100_000
@@ -17,63 +19,6 @@ CAP = 100_000
 
 def _pages(items):
     return [i for i in items if isinstance(i, RawPage)]
-
-
-def test_files_folders_globs_and_gzip(tmp_path):
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "a.html").write_text("<p>a</p>")
-    (tmp_path / "sub" / "b.txt").write_text("b text")
-    with gzip.open(tmp_path / "sub" / "c.html.gz", "wb") as fh:
-        fh.write(b"<p>c</p>")
-    (tmp_path / ".hidden").write_text("x")
-    from_dir = _pages(iter_inputs([str(tmp_path)], max_bytes=CAP))
-    assert sorted(p.content for p in from_dir) == [b"<p>a</p>", b"<p>c</p>", b"b text"]
-    from_glob = _pages(iter_inputs([str(tmp_path / "**" / "*.html*")], max_bytes=CAP))
-    assert sorted(p.content for p in from_glob) == [b"<p>a</p>", b"<p>c</p>"]
-
-
-def test_missing_path_and_empty_glob_are_reported(tmp_path):
-    items = list(iter_inputs([str(tmp_path / "nope.html"), str(tmp_path / "*.none")], max_bytes=CAP))
-    assert all(isinstance(i, Skipped) and not i.is_page for i in items) and len(items) == 2
-
-
-def test_size_cap_and_gzip_bomb(tmp_path):
-    (tmp_path / "big.html").write_bytes(b"x" * (CAP + 1))
-    with gzip.open(tmp_path / "bomb.html.gz", "wb") as fh:
-        fh.write(b"\0" * (CAP * 50))
-    (tmp_path / "bad.html.gz").write_bytes(b"\x1f\x8bnot really gzip")
-    items = list(iter_inputs([str(tmp_path)], max_bytes=CAP))
-    reasons = {i.source.rsplit("/", 1)[-1]: i.reason for i in items if isinstance(i, Skipped)}
-    assert "cap" in reasons["big.html"] and "cap" in reasons["bomb.html.gz"]
-    assert "gzip" in reasons["bad.html.gz"]
-
-
-def test_jsonl_lines_travel_as_records(tmp_path):
-    lines = [
-        json.dumps({"url": "https://x.org/1", "html": "<p>one</p>"}),
-        "{broken json",
-        "   ",
-        json.dumps({"url": "https://x.org/2", "text": "two"}),
-    ]
-    path = tmp_path / "p.jsonl"
-    path.write_text("\n".join(lines))
-    with open(path, "rb") as fh:
-        items = list(read_jsonl(fh, str(path), CAP, "col"))
-    # Every non-blank line is a record, decoded by the parse stage (broken ones fail there).
-    assert [i.source.rsplit("#", 1)[1] for i in items] == ["1", "2", "4"]
-    assert all(isinstance(i, RawPage) and i.record == "jsonl" and i.collection == "col" for i in items)
-    assert items[0].content.rstrip() == lines[0].encode() and items[2].content == lines[3].encode()
-
-
-def test_jsonl_line_over_twice_the_cap_is_skipped_without_reading_it_whole(tmp_path):
-    path = tmp_path / "big.jsonl.gz"
-    with gzip.open(path, "wb") as fh:
-        fh.write(json.dumps({"url": "https://x.org/ok", "text": "a" * (CAP - 10)}).encode() + b"\n")
-        fh.write(b'{"text": "' + b"a" * (CAP * 3) + b'"}\n')
-        fh.write(json.dumps({"url": "https://x.org/after"}).encode() + b"\n")
-    items = list(iter_inputs([str(path)], max_bytes=CAP))
-    assert [type(i).__name__ for i in items] == ["RawPage", "Skipped", "RawPage"]
-    assert "cap" in items[1].reason and items[1].source.endswith("#2") and items[2].source.endswith("#3")
 
 
 def _warc(records, gz=True):

@@ -1,21 +1,21 @@
-"""The producer's packing and in-order publishing (``workers.producer``), with a stand-in publish
-function: what reaches Redis is covered by the integration and fault tests."""
+"""The producer's packing and in-order publishing (``workers/delivery/publisher.py``), with a
+stand-in publish function: what reaches Redis is covered by the integration and fault tests."""
 
 import random
 import time
 
 import pytest
 
-from workers.producer import _Group, _Sender, pack_group
+from workers.delivery.publisher import Group, OrderedPublisher, pack_group
 from workers.models import RawPage
 
 pytestmark = pytest.mark.unit
 
 
-def _groups(n_groups: int, per_group: int, size: int = 2000) -> list[_Group]:
+def _groups(n_groups: int, per_group: int, size: int = 2000) -> list[Group]:
     groups, seq = [], 0
     for _ in range(n_groups):
-        group = _Group()
+        group = Group()
         for _ in range(per_group):
             group.add(RawPage(content=random.randbytes(size), source=f"p{seq}"), seq)
             seq += 1
@@ -24,7 +24,7 @@ def _groups(n_groups: int, per_group: int, size: int = 2000) -> list[_Group]:
 
 
 def _run(publish, groups, *, bundle_bytes=10**6):
-    sender = _Sender(publish, pack=lambda g: pack_group(g, batch_id="b", max_page_bytes=10**6, bundle_bytes=bundle_bytes),
+    sender = OrderedPublisher(publish, pack=lambda g: pack_group(g, batch_id="b", max_page_bytes=10**6, bundle_bytes=bundle_bytes),
                      max_in_flight=3)
     finished = []
     try:

@@ -7,7 +7,8 @@ from typing import Any
 
 import redis
 
-from workers.celery_app import QUEUES, app
+from workers.delivery.app import QUEUES, app
+from workers.redis_keys import UNACKED
 
 
 def queue_depths(client: redis.Redis) -> dict[str, int]:
@@ -15,11 +16,17 @@ def queue_depths(client: redis.Redis) -> dict[str, int]:
     pipe = client.pipeline()
     for name in QUEUES:
         pipe.llen(name)
-    pipe.hlen("unacked")
+    pipe.hlen(UNACKED)
     *depths, unacked = pipe.execute()
-    report = {name: int(n) for name, n in zip(QUEUES, depths, strict=True)}
+    report: dict[str, int] = {name: int(n) for name, n in zip(QUEUES, depths, strict=True)}
     report["unacked"] = int(unacked)
     return report
+
+
+def queued(queue: str) -> int:
+    """Messages waiting in ``queue``, asked over Celery's own broker connection."""
+    with app.connection_for_read() as connection:
+        return int(connection.default_channel.client.llen(queue))
 
 
 def workers_by_queue(timeout: float = 1.0) -> dict[str, list[str]]:

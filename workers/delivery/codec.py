@@ -38,7 +38,8 @@ def dumps(obj: object) -> str:
 def loads(data: str | bytes | bytearray | memoryview) -> Any:
     if isinstance(data, memoryview | bytearray):
         data = bytes(data)
-    if (_TYPE_TAG_BYTES if isinstance(data, bytes) else _TYPE_TAG) not in data:
+    tagged = _TYPE_TAG_BYTES in data if isinstance(data, bytes) else _TYPE_TAG in data
+    if not tagged:
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:

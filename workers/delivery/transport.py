@@ -38,27 +38,26 @@ import os
 import secrets
 import socket
 from time import monotonic, time
+from typing import Any
 
 from kombu.transport import redis as redis_transport
 from kombu.transport import virtual
 from kombu.utils.encoding import bytes_to_str
 
-from workers import json_codec
+from workers.delivery import codec
+from workers.redis_keys import CONSUMER_ALIVE as ALIVE_KEY
+from workers.redis_keys import CONSUMER_HELD as HELD_KEY
+from workers.redis_keys import CONSUMER_LANDING as LANDING_KEY
+from workers.redis_keys import CONSUMER_SWEEP_LOCK as SWEEP_LOCK_KEY
+from workers.redis_keys import CONSUMERS as CONSUMERS_KEY
 
 log = logging.getLogger("gleaner.broker")
-
-# Keys of the consumer registry (see the module docstring).
-CONSUMERS_KEY = "gleaner:broker:consumers"  # hash: consumer id -> JSON {queue, host, pid, since}
-ALIVE_KEY = "gleaner:broker:alive:"  # + consumer id: heartbeat, expires after one lease
-HELD_KEY = "gleaner:broker:held:"  # + consumer id: set of delivery tags it holds unacked
-LANDING_KEY = "gleaner:broker:landing:"  # + consumer id: list, BLMOVE destination
-SWEEP_LOCK_KEY = "gleaner:broker:sweeping:"  # + consumer id: one sweeper at a time
 
 
 class LeasedQoS(redis_transport.QoS):
     """kombu's Redis QoS, plus: the consumer's held set, and the landing list emptied atomically."""
 
-    def append(self, message, delivery_tag):
+    def append(self, message: Any, delivery_tag: str) -> None:
         channel: LeasedChannel = self.channel
         channel.ensure_registered()
         landed = channel.take_landed()
@@ -66,14 +65,14 @@ class LeasedQoS(redis_transport.QoS):
         with self.pipe_or_acquire() as pipe:
             pipe.zadd(self.unacked_index_key, {delivery_tag: time()})
             pipe.hset(self.unacked_key, delivery_tag,
-                      json_codec.dumps_bytes([message._raw, delivery["exchange"], delivery["routing_key"]]))
+                      codec.dumps_bytes([message._raw, delivery["exchange"], delivery["routing_key"]]))
             pipe.sadd(channel.held_key, delivery_tag)
             if landed is not None:
                 pipe.lrem(channel.landing_key, 1, landed)
             pipe.execute()
         virtual.QoS.append(self, message, delivery_tag)
 
-    def _remove_from_indices(self, delivery_tag, pipe=None):
+    def _remove_from_indices(self, delivery_tag: str, pipe: Any = None) -> Any:
         return super()._remove_from_indices(delivery_tag, pipe).srem(self.channel.held_key, delivery_tag)
 
 
@@ -82,9 +81,11 @@ class LeasedChannel(redis_transport.Channel):
 
     consumer_lease = 30.0
     reliable_fetch = True
-    from_transport_options = redis_transport.Channel.from_transport_options + ("consumer_lease", "reliable_fetch")
+    # kombu types this as its own fixed tuple of names
+    from_transport_options = redis_transport.Channel.from_transport_options + (  # type: ignore[assignment]
+        "consumer_lease", "reliable_fetch")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.consumer_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.held_key = HELD_KEY + self.consumer_id
         self.landing_key = LANDING_KEY + self.consumer_id
@@ -97,7 +98,7 @@ class LeasedChannel(redis_transport.Channel):
         self._publish_client = self._publish_pool = None
         super().__init__(*args, **kwargs)
 
-    def _connparams(self, asynchronous=False):
+    def _connparams(self, asynchronous: bool = False) -> Any:
         # After a lost connection Celery closes the kombu connection (its transport's client
         # becomes None) while tasks of this channel still run and ack, and kombu then restores
         # this channel's unacked messages at close: kombu would fail with an AttributeError that
@@ -155,7 +156,7 @@ class LeasedChannel(redis_transport.Channel):
             for cid in ids:
                 pipe.exists(ALIVE_KEY + cid)
             alive = pipe.execute()
-            for cid, is_alive in zip(ids, alive):
+            for cid, is_alive in zip(ids, alive, strict=True):
                 if is_alive or cid == self.consumer_id:
                     continue
                 if not client.set(SWEEP_LOCK_KEY + cid, self.consumer_id, nx=True, ex=60):
@@ -166,7 +167,7 @@ class LeasedChannel(redis_transport.Channel):
                     client.delete(SWEEP_LOCK_KEY + cid)
         return restored
 
-    def _requeue_consumer(self, client, cid: str, raw_info: bytes) -> int:
+    def _requeue_consumer(self, client: Any, cid: str, raw_info: bytes) -> int:
         try:
             queue = json.loads(bytes_to_str(raw_info)).get("queue")
         except ValueError:
@@ -190,22 +191,22 @@ class LeasedChannel(redis_transport.Channel):
 
     # reliable fetch
 
-    def _put(self, queue, message, **kwargs):
-        """kombu's ``_put`` with the envelope written by ``workers.json_codec`` (orjson)."""
+    def _put(self, queue: str, message: Any, **kwargs: Any) -> None:
+        """kombu's ``_put`` with the envelope written by ``workers.delivery.codec`` (orjson)."""
         if kwargs.get("_publish_batch") is not None or (self._expires and queue in self._expires):
             return super()._put(queue, message, **kwargs)
         key = self._q_for_pri(queue, self._get_message_priority(message, reverse=False))
-        self._publisher().lpush(key, json_codec.dumps_bytes(message))
+        self._publisher().lpush(key, codec.dumps_bytes(message))
         return None
 
-    def _publisher(self):
+    def _publisher(self) -> Any:
         """One client for publishing, kept (kombu builds a new one for every message); its pool
         is the channel's, so it is dropped with the pool after a fork."""
         if self._publish_client is None or self._publish_pool is not self.pool:
             self._publish_client, self._publish_pool = self._create_client(), self.pool
         return self._publish_client
 
-    def basic_consume(self, queue, no_ack, *args, **kwargs):
+    def basic_consume(self, queue: str, no_ack: bool, *args: Any, **kwargs: Any) -> Any:
         if no_ack:
             self._no_ack_queues.add(queue)
         return super().basic_consume(queue, no_ack, *args, **kwargs)
@@ -219,7 +220,7 @@ class LeasedChannel(redis_transport.Channel):
             return None
         return queue
 
-    def take_landed(self):
+    def take_landed(self) -> bytes | None:
         landed, self._landed = self._landed, None
         return landed
 
@@ -233,7 +234,7 @@ class LeasedChannel(redis_transport.Channel):
         if moved:
             log.warning("returned %d fetched but unreceived messages to %s", moved, queue)
 
-    def _brpop_start(self, timeout=None):
+    def _brpop_start(self, timeout: float | None = None) -> None:
         queue = self._reliable_queue()
         if queue is None:
             self._fetch_queue = None
@@ -248,10 +249,10 @@ class LeasedChannel(redis_transport.Channel):
         if self._landing_dirty:
             self._return_landed(queue)
         self._in_poll = self.client.connection
-        self._brpop_sent_at = monotonic()
+        self._brpop_sent_at = monotonic()  # type: ignore[assignment]  # kombu declares it None
         self.client.connection.send_command("BLMOVE", queue, self.landing_key, "RIGHT", "LEFT", timeout or 0)
 
-    def _brpop_read(self, **options):
+    def _brpop_read(self, **options: Any) -> bool:
         queue = self._fetch_queue
         if queue is None:
             return super()._brpop_read(**options)
@@ -273,7 +274,7 @@ class LeasedChannel(redis_transport.Channel):
             self._queue_cycle.rotate(queue)
             self._landed = item
             try:
-                self.connection._deliver(json_codec.loads(item), queue)
+                self.connection._deliver(codec.loads(item), queue)
             except self.connection_errors:
                 self._landing_dirty = True  # not recorded as unacked: back to the queue next time
                 raise
@@ -284,12 +285,12 @@ class LeasedChannel(redis_transport.Channel):
                     client.lrem(self.landing_key, 1, landed)
             return True
         finally:
-            self._in_poll = None
+            self._in_poll = None  # type: ignore[assignment]  # kombu declares it a connection
             flush = getattr(self, "_flush_brpop_reauth", None)
             if flush is not None:
                 flush()
 
-    def _on_connection_disconnect(self, connection):
+    def _on_connection_disconnect(self, connection: Any) -> None:
         self._landing_dirty = True
         super()._on_connection_disconnect(connection)
 
@@ -299,9 +300,9 @@ class GleanerRedisTransport(redis_transport.Transport):
 
     Channel = LeasedChannel
 
-    def register_with_event_loop(self, connection, loop):
+    def register_with_event_loop(self, connection: Any, loop: Any) -> None:
         super().register_with_event_loop(connection, loop)
-        cycle = self.cycle
+        cycle: Any = self.cycle
         old = getattr(cycle, "_gleaner_lease_tref", None)
         if old is not None:
             old.cancel()
@@ -309,7 +310,8 @@ class GleanerRedisTransport(redis_transport.Transport):
         cycle._gleaner_lease_tref = loop.call_repeatedly(max(0.5, lease / 3), self._lease_tick)
 
     def _lease_tick(self) -> None:
-        for channel in list(self.cycle._channels):
+        cycle: Any = self.cycle
+        for channel in list(cycle._channels):
             if not isinstance(channel, LeasedChannel):
                 continue
             try:
@@ -317,5 +319,5 @@ class GleanerRedisTransport(redis_transport.Transport):
             except channel.connection_errors:
                 log.debug("heartbeat: broker unreachable, will retry", exc_info=True)
                 return
-            except Exception:  # noqa: BLE001 - a timer callback must not take the event loop down
+            except Exception:
                 log.exception("heartbeat failed")

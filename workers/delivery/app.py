@@ -1,36 +1,33 @@
-"""The Celery application: Redis broker, one queue per stage, at-least-once delivery.
+"""The Celery application: Redis broker, one queue per stage of the pipeline, at-least-once delivery.
 
-The broker transport (reliable fetch and consumer leases on top of kombu's Redis transport) is in
-``workers/broker_transport.py``.
+The broker transport (reliable fetch and consumer leases on top of kombu's Redis transport) is
+``workers/delivery/transport.py``; the tasks are ``workers/tasks.py``.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from celery import Celery
 from celery.signals import after_setup_logger
 from celery.worker.request import Request
 from kombu import Queue, serialization
 
-from workers import json_codec
 from workers.config import get_settings
+from workers.delivery import codec
+from workers.delivery.broker_wait import broker_retry_policy
+from workers.pipeline import PIPELINE, task_name
 
-QUEUES = ("parse", "enrich", "index")
+#: one queue per stage, named after it
+QUEUES = PIPELINE.names
+#: the stages whose workers run a thread pool (``--pool threads`` in docker-compose.yml and
+#: ops/stack.sh): their work waits on Elasticsearch, not the CPU
+THREAD_POOL_STAGES: tuple[str, ...] = ("index",)
 SERIALIZER = "gleaner-json"
-# kombu's JSON written by orjson (workers/json_codec.py), under kombu's own content type: either
-# side reads what the other writes.
-serialization.register(SERIALIZER, json_codec.dumps, json_codec.loads, content_type="application/json",
+# kombu's JSON written and read by orjson (workers/delivery/codec.py), under kombu's own
+# content type: either side reads what the other writes.
+serialization.register(SERIALIZER, codec.dumps, codec.loads, content_type="application/json",
                        content_encoding="utf-8")
-
-
-def broker_retry_policy(wait_s: float) -> dict[str, float]:
-    """A kombu publish retry policy that keeps trying for about ``wait_s`` seconds."""
-    start, step, cap = 0.2, 0.5, 2.0
-    total, retries, interval = 0.0, 0, start
-    while total < wait_s:
-        total += interval
-        retries += 1
-        interval = min(cap, interval + step)
-    return {"max_retries": max(1, retries), "interval_start": start, "interval_step": step, "interval_max": cap}
 
 
 class DecodedOnceRequest(Request):
@@ -42,7 +39,7 @@ class DecodedOnceRequest(Request):
     thread pool: a prefork pool would pickle the decoded body to its child instead of the text.
     """
 
-    def __init__(self, message, *args, body=None, decoded=False, **kwargs):  # noqa: ANN001, ANN002, ANN003
+    def __init__(self, message: Any, *args: Any, body: Any = None, decoded: bool = False, **kwargs: Any) -> None:
         if not decoded and (body is None or body is message.body):
             body, decoded = message.payload, True  # kombu keeps the message's decoded payload
         super().__init__(message, *args, body=body, decoded=decoded, **kwargs)
@@ -52,20 +49,16 @@ def make_celery() -> Celery:
     settings = get_settings()
     app = Celery("gleaner", broker=settings.redis_url, include=["workers.tasks"])
     app.conf.update(
-        broker_transport="workers.broker_transport:GleanerRedisTransport",
+        broker_transport="workers.delivery.transport:GleanerRedisTransport",
         task_queues=[Queue(name) for name in QUEUES],
-        task_routes={
-            "gleaner.parse": {"queue": "parse"},
-            "gleaner.enrich": {"queue": "enrich"},
-            "gleaner.index": {"queue": "index"},
-        },
-        task_default_queue="parse",
+        task_routes={task_name(name): {"queue": name} for name in QUEUES},
+        task_default_queue=PIPELINE.first.name,
         task_serializer=SERIALIZER,
         accept_content=["json"],
         # At-least-once: a message is acknowledged only after its task has finished (the next
         # stage's message is published first), and given back to the queue if the worker process
         # dies while running it or the task hits its hard time limit. Redeliveries are counted
-        # per page (workers/tasks.py): a page that keeps killing its worker becomes a failure.
+        # per page (workers/delivery/bundles.py): a page that keeps killing its worker becomes a failure.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         task_acks_on_timeout=False,
@@ -104,7 +97,7 @@ app = make_celery()
 
 
 @after_setup_logger.connect
-def _log_format(logger, *args, **kwargs) -> None:  # noqa: ANN001 - Celery signal signature
+def _log_format(*args: Any, **kwargs: Any) -> None:
     from workers import logs
 
     logs.install(get_settings().log_json)
