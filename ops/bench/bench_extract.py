@@ -14,8 +14,9 @@ registrable domain, ``ops/train/datasets.py``) are cleaned with the models train
 2. ScrapingHub dev (HTML): shingle F1/P/R (``tools/extraction_score.py``'s metric) and pages/s
    (time inside the cleaning function), out of fold, with a model trained on WCXB only (its sites
    barely overlap), and trafilatura default/precision.
-3. Text dumps (``textdump-dev``): the text-dump cleaner, out of fold when it takes model folders,
-   next to trafilatura and jusText on the same dumps.
+3. Text dumps (``textdump-dev``): the text-dump cleaner (``workers/stages/textdump``), out of fold
+   (its fold models: ``ops/train/train_textdump.py cv``), next to trafilatura and jusText on the
+   same dumps.
 
     python ops/bench/bench_extract.py [--sets wcxb,scrapinghub,text] [--limit N]
 
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import inspect
 import os
 import subprocess
 import sys
@@ -46,6 +46,7 @@ from ops.train.datasets import FOLDS, scrapinghub_pages, textdump_pages, wcxb_pa
 
 MODELS = REPO / ".cache" / "models"
 FOLD_MODEL = "html_blocks.lgb.txt.gz"
+TEXTDUMP_FOLD_MODEL = "textdump_lines.lgb.txt.gz"
 
 
 def _tool(name: str):
@@ -57,6 +58,20 @@ def _tool(name: str):
 
 def fold_dir(k: int) -> Path:
     return MODELS / f"fold-{k}"
+
+
+def ensure_textdump_fold_models() -> None:
+    """The text-dump cleaner's fold models (``ops/train/train_textdump.py cv``, which renders the
+    WCXB pages with inscriptis, the ``train`` extra, on its first run)."""
+    missing = [k for k in range(FOLDS) if not (fold_dir(k) / TEXTDUMP_FOLD_MODEL).is_file()]
+    if not missing:
+        print(f"text-dump fold models: {MODELS}/fold-0..{FOLDS - 1} (present)")
+        return
+    print(f"text-dump fold models missing (folds {missing}): training them (ops/train/train_textdump.py cv) ...",
+          flush=True)
+    started = time.time()
+    subprocess.run([sys.executable, "-m", "ops.train.train_textdump", "cv"], check=True, cwd=str(REPO))
+    print(f"text-dump fold models trained in {time.time() - started:.0f} s")
 
 
 def ensure_fold_models() -> None:
@@ -171,20 +186,10 @@ def gleaner_html(text: str, url: str | None, model_dir: Path | None) -> str:
     return clean_html(text, url or None, model_dir=model_dir).body
 
 
-def _text_cleaner():
-    """The text-dump cleaner: the textdump package's when it has one, else clean_text_dump."""
-    try:
-        from workers.stages.textdump import clean_text_dump  # type: ignore[attr-defined]
-    except ImportError:
-        from workers.stages.clean_text import clean_text_dump
-    takes_models = "model_dir" in inspect.signature(clean_text_dump).parameters
+def gleaner_text(text: str, url: str | None, model_dir: Path | None) -> str:
+    from workers.stages.textdump import clean_text_dump
 
-    def clean(text: str, url: str | None, model_dir: Path | None) -> str:
-        if takes_models:
-            return clean_text_dump(text, url or None, model_dir=model_dir).body
-        return clean_text_dump(text, url or None).body
-
-    return clean
+    return clean_text_dump(text, url or None, model_dir=model_dir).body
 
 
 def main() -> int:
@@ -194,7 +199,10 @@ def main() -> int:
     args = ap.parse_args()
     sets = {s.strip() for s in args.sets.split(",") if s.strip()}
     print(f"shared: {shared_dir()}")
-    ensure_fold_models()
+    if sets & {"wcxb", "scrapinghub"}:
+        ensure_fold_models()
+    if "text" in sets:
+        ensure_textdump_fold_models()
     adapters = _tool("extraction_adapters")
     if "wcxb" in sets:
         bench_wcxb(args.limit)
@@ -205,7 +213,7 @@ def main() -> int:
                           "trafilatura favor_precision": adapters.trafilatura_precision},
         })
     if "text" in sets:
-        bench_html_set("Text dumps (textdump-dev), shingle F1", textdump_pages(), _text_cleaner(), {
+        bench_html_set("Text dumps (textdump-dev), shingle F1", textdump_pages(), gleaner_text, {
             "baselines": {"trafilatura precision on the lines": adapters.text_trafilatura_precision,
                           "jusText on the lines": adapters.text_justext_default},
         })

@@ -76,7 +76,7 @@ def ensure_index(client: Elasticsearch, alias: str, *, update_template: bool = F
     if exists:
         # Indices made by template version 1 refreshed every second, searched or not.
         client.indices.put_settings(index=alias, settings={"index": {"refresh_interval": None}})
-        # Fields added since the alias's indices were made (mapping version 2: page_type) are added to
+        # Fields added since the alias's indices were made (mapping version 2: page_type; 3: dateline) are added to
         # them: the mapping is strict, so they would refuse documents that carry them.
         client.indices.put_mapping(index=alias, properties=template["template"]["mappings"]["properties"])
         return False
