@@ -178,3 +178,30 @@ def test_unclosed_nesting_and_recursion_limit():
     page = "<html><body>" + "<div><span><p>" * 3000 + _STORY * 3
     assert "Officials in the harbour town" in clean_html(page).body
     assert sys.getrecursionlimit() == limit
+
+
+@pytest.mark.parametrize(("head", "expected"), [
+    ('<link rel="canonical" href="https://a.example/forum/t/1"><meta property="og:url" content="https://a.example/x">',
+     "https://a.example/forum/t/1"),
+    ('<meta property="og:url" content="https://a.example/x"><link rel="Canonical alternate" href="/docs/a">', "/docs/a"),
+    ('<meta property="og:url" content=" https://a.example/x ">', "https://a.example/x"),
+    ('<link rel="stylesheet" href="/s.css">', None),
+])
+def test_the_url_a_page_declares_for_itself(head, expected):
+    from workers.stages.html.page_type import declared_url
+
+    assert declared_url(parse_html(f"<html><head>{head}</head><body><p>Text</p></body></html>")) == expected
+
+
+def test_a_page_without_a_url_is_typed_from_the_url_it_declares():
+    from workers.stages.html.features import BlockText
+    from workers.stages.html.page_type import declared_url, page_type_features
+    from workers.stages.html.segment import segment
+
+    url = PAGES["forum"][0]
+    tree = parse_html(_page("forum").replace("<head>", f'<head><link rel="canonical" href="{url}">', 1))
+    seg = segment(tree)
+    stats = BlockText(seg)
+    assert declared_url(tree) == url
+    assert (page_type_features(seg, stats, declared_url(tree)) == page_type_features(seg, stats, url)).all()
+    assert not (page_type_features(seg, stats, None) == page_type_features(seg, stats, url)).all()
