@@ -5,6 +5,12 @@
 #   ops/stack.sh down     stop everything
 #   ops/stack.sh status   what runs, with pids
 set -euo pipefail
+# The services started here outlive this script: they must not keep the caller's open files (a lock
+# taken with `flock`, a pipe), or the caller's lock stays held for as long as the stack runs.
+for fd_path in /proc/$$/fd/*; do
+  fd="${fd_path##*/}"
+  if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STACK="${GLEANER_STACK_DIR:-$ROOT/.stack}"
@@ -67,7 +73,7 @@ start_worker() {
   local stage="$1" pool_var="POOL_$1"
   if alive "worker-$stage"; then return; fi
   # shellcheck disable=SC2086
-  nohup "$VENV/bin/celery" -A workers.celery_app worker -Q "$stage" -n "$stage@%h" ${!pool_var} \
+  nohup "$VENV/bin/celery" -A workers.delivery.app worker -Q "$stage" -n "$stage@%h" ${!pool_var} \
     --loglevel INFO --without-gossip --without-mingle </dev/null >>"$LOGS/worker-$stage.log" 2>&1 &
   echo $! > "$PIDS/worker-$stage"
   echo "worker-$stage: started (pid $!)"

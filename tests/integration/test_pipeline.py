@@ -42,7 +42,9 @@ def test_example_and_benchmark_pages_are_all_indexed(es, alias, collection, exam
     assert example["word_count"] == count_words(example["body"])
     assert example["pipeline"]["ner_model"].startswith(get_settings().spacy_model)
 
-    # Each benchmark page's body is its article: its words against the hand-made ground truth.
+    # Each benchmark page's body is its article: its words against the hand-made ground truth. The
+    # floor per page leaves room for what the learned stage keeps beside an article (a headline, a
+    # caption); the word F1 over all the pages is the stricter check.
     gold = json.loads((fixtures_dir / "pages-ground-truth.json").read_text())
     by_source = {d["source"].rsplit("/", 1)[-1].split(".")[0]: d for d in docs}
     assert set(gold) <= set(by_source)
@@ -51,7 +53,7 @@ def test_example_and_benchmark_pages_are_all_indexed(es, alias, collection, exam
         got, want = Counter(_words(by_source[page_id]["body"])), Counter(_words(truth["articleBody"]))
         common = sum((got & want).values())
         precision, recall = common / max(sum(got.values()), 1), common / max(sum(want.values()), 1)
-        assert precision >= 0.9 and recall >= 0.6, (page_id, round(precision, 2), round(recall, 2))
+        assert precision >= 0.85 and recall >= 0.6, (page_id, round(precision, 2), round(recall, 2))
         matched, extracted, expected = matched + common, extracted + sum(got.values()), expected + sum(want.values())
     assert 2 * matched / (extracted + expected) >= 0.95, "word F1 over all the pages"
 
@@ -161,11 +163,11 @@ def test_a_document_elasticsearch_refuses_fails_alone_in_its_bundle(es, alias, c
     overflows): two are indexed, the third is a recorded failure with Elasticsearch's reason."""
     from celery import signature
 
-    from workers.celery_app import app
+    from tests.helpers import wait_until
+    from workers.delivery.app import app
     from workers.producer import new_batch_id
     from workers.runtime import progress_store
     from workers.stages.urls import document_id
-    from tests.helpers import wait_until
 
     (doc,) = jsonl(gleaner("process", str(example_page)).stdout)
     batch_id = new_batch_id()
@@ -205,7 +207,8 @@ def test_the_producer_waits_for_room_in_the_parse_queue(tmp_path):
     from tests.helpers import wait_until
     from tests.integration.conftest import GLEANER, ROOT
     from workers.config import get_settings
-    from workers.producer import _IN_FLIGHT, _ROOM_EVERY
+    from workers.delivery.publisher import IN_FLIGHT
+    from workers.producer import ROOM_EVERY
 
     for i in range(40):
         (tmp_path / f"p{i}.html").write_text(f"<html><body><p>page {i}</p></body></html>")
@@ -219,7 +222,7 @@ def test_the_producer_waits_for_room_in_the_parse_queue(tmp_path):
         wait_until(lambda: client.llen("parse") >= 4, timeout=30, what="the producer to fill the queue")
         time.sleep(2)
         assert proc.poll() is None, "the producer waits while the queue is full"
-        assert client.llen("parse") <= 4 + _ROOM_EVERY + _IN_FLIGHT, "it looks at the depth every 8 groups"
+        assert client.llen("parse") <= 4 + ROOM_EVERY + IN_FLIGHT, "it looks at the depth every 8 groups"
         while proc.poll() is None:  # a worker draining the queue
             client.lpop("parse")
             time.sleep(0.05)

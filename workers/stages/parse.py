@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workers import __version__
+from workers.errors import PermanentPageError
 from workers.models import Extraction, ParsedPage, RawPage
-from workers.stages.html import clean_html
 from workers.stages.clean_text import clean_text_dump
 from workers.stages.decode import decode_bytes, looks_like_html
-from workers.stages.errors import PermanentPageError
 from workers.stages.fingerprints import normalize_text
+from workers.stages.html import clean_html
 from workers.stages.language import detect_language
 from workers.stages.text_stats import count_words
 from workers.stages.urls import document_id, domain_of
@@ -27,13 +27,14 @@ class ParseLimits:
 
 
 def parse_page(
-    page: RawPage, *, batch_id: str | None = None, limits: ParseLimits = ParseLimits(), model_dir: Path | None = None
+    page: RawPage, *, batch_id: str | None = None, seq: int | None = None, limits: ParseLimits = ParseLimits(),
+    model_dir: Path | None = None,
 ) -> ParsedPage:
-    """Decode, classify, clean and describe one page.
+    """Decode, classify, clean and describe one page, page ``seq`` of batch ``batch_id``.
 
-    ``model_dir`` (settings ``model_dir``) holds model files that replace the shipped ones.
-    Raises ``PermanentPageError`` when the page cannot become a document: binary or empty
-    content, or too little text left after cleaning.
+    ``model_dir`` (``GLEANER_MODEL_DIR``) holds model files that replace the shipped ones of the
+    cleaners (``workers/stages/model_files.py``). Raises ``PermanentPageError`` when the page
+    cannot become a document: binary or empty content, or too little text left after cleaning.
     """
     text, _encoding = decode_bytes(page.content, page.charset)
     text = text.replace("\x00", "")
@@ -47,16 +48,13 @@ def parse_page(
     _require_article(extraction, limits)
     url = page.url or extraction.canonical_url
     return ParsedPage(
+        **page.ref(batch_id=batch_id, seq=seq).model_dump(),
         doc_id=document_id(url, normalize_text(extraction.body)),
-        url=page.url,
         domain=domain_of(url),
-        source=page.source,
         kind=kind,
         extraction=extraction,
         language=detect_language(extraction.body) or extraction.language,
         fetched_at=page.fetched_at,
-        collection=page.collection,
-        batch_id=batch_id,
         extractor=extractor,
     )
 

@@ -19,15 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from lxml.html import HtmlElement
 
 from workers.models import Extraction
 from workers.stages.html.dom import parse_html
 from workers.stages.html.features import PAGE_TYPES, BlockText, block_features
+from workers.stages.html.metadata import PageMetadata, extract_metadata
 from workers.stages.html.model import keep_blocks, load_models
 from workers.stages.html.page_type import declared_url, page_type_features
 from workers.stages.html.render import render
 from workers.stages.html.segment import segment
-from workers.stages.html.metadata import PageMetadata, extract_metadata
 
 __all__ = ["MainContent", "clean_html", "extract_main_content"]
 
@@ -40,7 +41,7 @@ class MainContent:
     page_type: str | None
 
 
-def extract_main_content(tree, url: str | None = None, model_dir: Path | None = None) -> MainContent:
+def extract_main_content(tree: HtmlElement, url: str | None = None, model_dir: Path | None = None) -> MainContent:
     """Main content and page type of a parsed page (body "" when the page has none)."""
     seg = segment(tree)
     models = load_models(model_dir)

@@ -3,7 +3,8 @@ itemprop, dated elements, the text around the headline, the URL), one candidate 
 with the features of all the places that state it.
 
 Finding only: timestamps are read by ``workers.dates`` (``parse_datetime``, ``find_dates``).
-The meta names come from htmldate, the library made for this.
+The meta names come from htmldate, the library made for this, and its own choice (fast search,
+original date) is one more source.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from typing import Any, TypeGuard
+
+from htmldate import find_date as htmldate_find_date
 
 from workers.dates import find_dates, parse_datetime, plausible_publication
 from workers.stages.html.metadata_page import PageSignals, leading_text
@@ -45,6 +49,8 @@ _HINT_UPDATED = ("updat", "modif", "revis", "edited", "last-")
 _HINT_PUBLISHED = ("publish", "posted", "pubdate", "created", "entry-date", "post-date", "article-date", "datecreated")
 _HINT_COMMENT = ("comment", "reply", "respon", "review", "sidebar", "related", "footer", "widget", "recent")
 _VISIBLE = frozenset(("text", "page", "elem_text", "time_text"))
+#: (source name, htmldate's original_date) of the htmldate runs whose answer is a date source
+HTMLDATE_SOURCES: tuple[tuple[str, bool], ...] = (("htmldate_orig", True),)
 MAX_TEXT_DATES = 40
 MAX_PAGE_DATES = 100
 MAX_ELEMENT_CHARS = 160
@@ -71,7 +77,7 @@ def _day_of(value: datetime | None) -> date | None:
     return value.date() if value is not None else None
 
 
-def _plausible(day: date | None) -> bool:
+def _plausible(day: date | None) -> TypeGuard[date]:
     return day is not None and 1995 <= day.year <= datetime.now(timezone.utc).year + 1
 
 
@@ -90,6 +96,15 @@ def _from_string(value: str | None) -> tuple[date | None, datetime | None, bool]
     return (_day_of(when), when, True) if when else (None, None, False)
 
 
+def htmldate_day(sig: PageSignals, original: bool) -> str | None:
+    """htmldate's publication (``original``) or last-update date of the page, fast search only
+    (it reads the tree, never changes it)."""
+    try:
+        return htmldate_find_date(sig.root, url=sig.url, original_date=original, extensive_search=False)
+    except Exception:  # noqa: BLE001 - a library failure on odd markup is no date, not an error
+        return None
+
+
 def _relative_order(sig: PageSignals, order: int) -> float:
     anchor = sig.h1_order if sig.h1_order is not None else 0
     return (order - anchor) / max(sig.n_elements, 1)
@@ -98,16 +113,17 @@ def _relative_order(sig: PageSignals, order: int) -> float:
 def _collect(sig: PageSignals) -> list[_Seen]:
     seen: list[_Seen] = []
 
-    def add(source: str, raw: str | None, **kw) -> None:
+    def add(source: str, raw: str | None, **kw: Any) -> None:
         day, when, has_day = _from_string(raw)
         if _plausible(day):
             seen.append(_Seen(day, source, when, has_day, **kw))
             offset = when.utcoffset() if when is not None else None
-            if offset:  # written in local time: the same instant in UTC may fall on another day
+            if when is not None and offset:  # written in local time: the same instant in UTC may fall on another day
                 utc_day = (when - offset).date()
                 if utc_day != day:
                     seen.append(_Seen(utc_day, source + "_utc", None, True, **kw))
 
+    family: str | None
     # JSON-LD: the article-like object first, then the page, then anything else
     for obj in sig.ld:
         kind = obj.kind
@@ -147,11 +163,11 @@ def _collect(sig: PageSignals) -> list[_Seen]:
             source = "time" if elem.tag == "time" else "attr"
             if elem.get("pubdate") is not None:
                 pub = True
-            rank = None
+            element_rank: int | None = None
             if order >= 0:
-                rank, n_times_after = n_times_after, n_times_after + 1
+                element_rank, n_times_after = n_times_after, n_times_after + 1
             add(f"{source}_attr", attr, order=order, updated_label=upd, published_label=pub, comment_hint=comment,
-                rank=rank)
+                rank=element_rank)
         if elem.tag == "h1":
             continue
         text = leading_text(elem, MAX_ELEMENT_CHARS)
@@ -179,6 +195,9 @@ def _collect(sig: PageSignals) -> list[_Seen]:
     page_dates = [d for d in find_dates(sig.page_text, limit=MAX_PAGE_DATES) if d.has_day and _plausible(d.value)]
     for rank, found in enumerate(page_dates):
         seen.append(_Seen(found.value, "page", None, True, text_distance=None, page_rank=rank))
+    # htmldate, the library made for this: its choice among the page's dates
+    for source, original in HTMLDATE_SOURCES:
+        add(source, htmldate_day(sig, original))
     # the URL
     if sig.url:
         match = _URL_DATE.search(sig.url)

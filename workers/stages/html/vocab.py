@@ -93,7 +93,7 @@ for _name, _words in CLASS_GROUPS.items():
         _EXACT[_word] = _EXACT.get(_word, 0) | _GROUP_BIT[_name]
 _AFFIXES = sorted((w for w in _EXACT if len(w) >= 4), key=len, reverse=True)
 _PREFIX = re.compile("|".join(_AFFIXES))
-_SUFFIX = re.compile("(?:%s)$" % "|".join(_AFFIXES))
+_SUFFIX = re.compile(f"(?:{'|'.join(_AFFIXES)})$")
 _ROLE_BIT = {role: _GROUP_BIT[group] for role, group in _ROLES.items()}
 
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
