@@ -11,6 +11,7 @@ import re
 from urllib.parse import urlsplit
 
 import numpy as np
+from lxml.html import HtmlElement
 
 from workers.stages.html.features import PAGE_TYPES, BlockText
 from workers.stages.html.segment import F_CELL, F_CODE, F_LI, F_PRE, Segmented
@@ -85,7 +86,7 @@ _URL_LOOKUP = {w: i for i, words in enumerate(URL_GROUPS.values()) for w in word
 _LD_LOOKUP = {w: i for i, words in enumerate(LD_GROUPS.values()) for w in words}
 
 
-def declared_url(root) -> str | None:
+def declared_url(root: HtmlElement) -> str | None:
     """The URL a page states for itself (``<link rel=canonical>``, else ``og:url``): what the page-type
     features read when the page comes without one (a file, an archive record without its URL)."""
     head = root.find("head")
