@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 GLEANER := $(BIN)/gleaner
 SAMPLES := tests/fixtures/jpost-gantz-2020-09-23.txt tests/fixtures/pages
 
-.PHONY: install up down status run test test-unit test-integration test-faults bench bench-extract bench-entities schemas clean
+.PHONY: install up down status run test test-unit test-integration test-faults bench bench-extract bench-entities bench-dedup schemas clean
 
 install: $(VENV)/.installed
 
@@ -62,6 +62,12 @@ bench: install
 ## Entities: precision/recall on both dev sets vs plain spaCy.
 bench-entities: install
 	$(BIN)/python ops/bench/bench_entities.py
+
+## Near-duplicates: pair precision/recall per kind of copy (threshold chosen by fold of sites), the
+## clusters of the whole dev set, CPU per page. DEDUP_ARGS="--cache .dedup-bodies.json" reuses parsed pages.
+DEDUP_ARGS ?=
+bench-dedup: install
+	$(BIN)/python ops/bench/bench_dedup.py $(DEDUP_ARGS)
 
 schemas: install
 	$(GLEANER) schemas
