@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 GLEANER := $(BIN)/gleaner
 SAMPLES := tests/fixtures/jpost-gantz-2020-09-23.txt tests/fixtures/pages
 
-.PHONY: install up down status run test test-unit test-integration test-faults bench bench-extract bench-entities bench-dedup schemas clean
+.PHONY: install up down status run test test-unit test-integration test-faults bench bench-extract bench-entities bench-dedup bench-dedup-store schemas clean
 
 install: $(VENV)/.installed
 
@@ -68,6 +68,12 @@ bench-entities: install
 DEDUP_ARGS ?=
 bench-dedup: install
 	$(BIN)/python ops/bench/bench_dedup.py $(DEDUP_ARGS)
+
+## What the near-duplicate lookup costs the index and Redis (the basis of ops/COST.md's figures),
+## against the running stack (GLEANER_ES_URL, GLEANER_REDIS_URL), on an alias of its own.
+DEDUP_STORE_ARGS ?=
+bench-dedup-store: install
+	$(BIN)/python ops/bench/bench_dedup_store.py $(DEDUP_STORE_ARGS)
 
 schemas: install
 	$(GLEANER) schemas

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     index_batch_size: int = Field(
         500, description="Documents per bulk request of the index stage (about 5 MB of news pages; chosen with `make bench`).")
     index_flush_s: float = Field(1.0, description="Longest time a document waits for its bulk request.")
+    dedup_claim_ttl_s: int = Field(
+        60, ge=1, description="How long Redis keeps a document's near-duplicate claims: longer than the time from the "
+        "cluster decision to the document being searchable (bulk write, its retries, the index refresh).")
+    dedup_candidates: int = Field(
+        10, ge=1, description="Copies the near-duplicate lookup reads per document (those sharing the most band keys).")
     ner_batch_size: int = Field(16, description="Pages per nlp.pipe batch in the enrich stage.")
     task_events: bool = Field(
         True, description="Workers send Celery task events (Flower and `celery events` need them).")

@@ -2,6 +2,7 @@ import random
 
 import pytest
 
+from workers.models import DedupFields
 from workers.stages import near_duplicates as nd
 
 pytestmark = pytest.mark.unit
@@ -27,10 +28,11 @@ def test_fingerprint_shape_and_determinism():
     keys = nd.fingerprint(_article(1))
     assert keys == nd.fingerprint(_article(1))
     assert len(keys.bands) == nd.BANDS and len(set(keys.bands)) == nd.BANDS
-    assert all(len(b) == 14 and b[:2].isdigit() for b in keys.bands)
+    assert [b[0] for b in keys.bands] == list("0123456789abcdefghijklmnopqrstuv") and {len(b) for b in keys.bands} == {8}
     assert len(keys.signature) == nd.NUM_PERM
     assert keys.shingles == 400 - nd.SHINGLE_WORDS + 1
-    assert nd.DedupKeys.from_stored(list(keys.bands), keys.signature_b64, keys.shingles) == keys
+    assert nd.DedupKeys.from_stored(keys.stored()) == keys
+    assert DedupFields(**keys.stored()).model_dump() == keys.stored()
 
 
 def test_case_punctuation_and_spacing_do_not_matter():
@@ -130,3 +132,9 @@ def test_local_clusters_group_copies_and_keep_them_stable():
     assert moved.cluster_id not in (first.cluster_id,) and moved.duplicate_of is None
     late = clusters.add("d", nd.fingerprint(story + "\n\nUpdated at noon."))
     assert (late.cluster_id, late.duplicate_of) == (first.cluster_id, "a")
+
+
+def test_the_first_copy_met_through_another_member_stays_first():
+    keys = nd.fingerprint(_article(15))
+    member = nd.Copy("member", "c1", "first", keys)
+    assert nd.decide("first", keys, [member]) == nd.ClusterDecision("c1", None, "member", 1.0)

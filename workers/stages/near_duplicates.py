@@ -25,7 +25,9 @@ import hashlib
 import math
 import re
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +48,9 @@ _POSITION = _rng.integers(1, 2**63, size=SHINGLE_WORDS, dtype=np.uint64) * np.ui
 _BAND_ROW = _rng.integers(1, 2**63, size=ROWS + 1, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
 _CHANCE = 1.0 / (1 << SIGNATURE_BITS)  # two b-bit values of different minima agree this often
 _SIGNATURE_MASK = np.uint32((1 << SIGNATURE_BITS) - 1)
+_BAND_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"[:BANDS]
+_BASE64URL = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", dtype=np.uint8)
+_SEXTET_SHIFTS = np.arange(63, 21, -6, dtype=np.uint64) - np.uint64(5)  # the top 42 bits, 6 at a time
 _CHUNK = 512  # shingles per block of the MinHash product (fits the CPU cache)
 
 
@@ -53,18 +58,19 @@ _CHUNK = 512  # shingles per block of the MinHash product (fits the CPU cache)
 class DedupKeys:
     """What the near-duplicate lookup needs of one body."""
 
-    bands: tuple[str, ...]  # LSH band keys: "<band index, 2 digits><48-bit hash, 12 hex digits>"
+    bands: tuple[str, ...]  # LSH band keys, 8 characters: the band's digit and a 42-bit hash of its rows
     signature: bytes  # NUM_PERM b-bit MinHash values, one byte each
     shingles: int  # size of the body's shingle set (0: no words)
 
-    @property
-    def signature_b64(self) -> str:
-        """The signature as the document stores it (an Elasticsearch ``binary`` field)."""
-        return base64.b64encode(self.signature).decode("ascii")
+    def stored(self) -> dict[str, Any]:
+        """The document's ``dedup`` field (``workers.models.DedupFields``): the signature in base64."""
+        return {"bands": list(self.bands), "signature": base64.b64encode(self.signature).decode("ascii"),
+                "shingles": self.shingles}
 
     @classmethod
-    def from_stored(cls, bands: list[str] | tuple[str, ...], signature_b64: str, shingles: int) -> DedupKeys:
-        return cls(tuple(bands), base64.b64decode(signature_b64), shingles)
+    def from_stored(cls, fields: Mapping[str, Any]) -> DedupKeys:
+        """The keys from a document's ``dedup`` field (bands may be left out: verification needs none)."""
+        return cls(tuple(fields.get("bands") or ()), base64.b64decode(fields["signature"]), int(fields["shingles"]))
 
 
 EMPTY = DedupKeys((), bytes(NUM_PERM), 0)
@@ -104,9 +110,12 @@ def _minhash(hashes: np.ndarray) -> np.ndarray:
 
 
 def _band_keys(minima: np.ndarray) -> tuple[str, ...]:
+    """One key per band: the band's digit (base 32) and a 42-bit hash of its rows (7 base64url digits)."""
     rows = minima[: BANDS * ROWS].astype(np.uint64).reshape(BANDS, ROWS)
-    combined = (rows * _BAND_ROW[:ROWS]).sum(axis=1) + np.arange(BANDS, dtype=np.uint64) * _BAND_ROW[ROWS]
-    return tuple(f"{i:02d}{int(h) >> 16:012x}" for i, h in enumerate(_mix64(combined)))
+    combined = _mix64((rows * _BAND_ROW[:ROWS]).sum(axis=1) + np.arange(BANDS, dtype=np.uint64) * _BAND_ROW[ROWS])
+    digits = (combined[:, None] >> _SEXTET_SHIFTS) & np.uint64(63)
+    text = _BASE64URL[digits].tobytes().decode("ascii")
+    return tuple(_BAND_DIGITS[i] + text[7 * i: 7 * i + 7] for i in range(BANDS))
 
 
 def fingerprint(body: str) -> DedupKeys:
@@ -124,6 +133,11 @@ def similarity(a: DedupKeys, b: DedupKeys) -> float:
     if not a.shingles or not b.shingles:
         return 0.0
     agree = np.count_nonzero(np.frombuffer(a.signature, np.uint8) == np.frombuffer(b.signature, np.uint8))
+    return similarity_of_agreements(int(agree))
+
+
+def similarity_of_agreements(agree: int) -> float:
+    """Estimated Jaccard similarity of two signatures that share ``agree`` of their values."""
     return max(0.0, (agree / NUM_PERM - _CHANCE) / (1.0 - _CHANCE))
 
 
@@ -181,7 +195,7 @@ def decide(doc_id: str, keys: DedupKeys, candidates: list[Copy], threshold: floa
     if best is None:
         return None
     score, copy = best
-    return ClusterDecision(copy.cluster_id, copy.origin_id, copy.doc_id, score)
+    return ClusterDecision(copy.cluster_id, None if copy.origin_id == doc_id else copy.origin_id, copy.doc_id, score)
 
 
 def first_copy(doc_id: str, keys: DedupKeys) -> ClusterDecision:

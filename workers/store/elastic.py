@@ -56,10 +56,15 @@ def ensure_index(client: Elasticsearch, alias: str, *, update_template: bool = F
     exists = client.indices.exists_alias(name=alias)
     if exists and not update_template:
         return False
-    client.indices.put_index_template(name=f"gleaner-{alias}", **load_template(alias))
+    template = load_template(alias)
+    client.indices.put_index_template(name=f"gleaner-{alias}", **template)
     if exists:
         # Indices made by template version 1 refreshed every second, searched or not.
         client.indices.put_settings(index=alias, settings={"index": {"refresh_interval": None}})
+        # Fields added since the index was made (mapping version 2: near-duplicates); a changed
+        # field is refused by Elasticsearch and needs a new index and a reindex.
+        mappings = template["template"]["mappings"]
+        client.indices.put_mapping(index=alias, properties=mappings["properties"], meta=mappings["_meta"])
         return False
     try:
         client.indices.create(index=first_index_name(alias), aliases={alias: {"is_write_index": True}})

@@ -1,0 +1,221 @@
+"""Near-duplicate clusters decided at ingest, against the live index (I/O: Elasticsearch and Redis).
+
+``assign_clusters`` places one bulk batch of documents in clusters of near-identical text with one
+Elasticsearch request and one Redis call:
+
+1. Elasticsearch (``msearch``, one search per document): the indexed copies sharing the most band
+   keys (``dedup.bands``), with their cluster and signature (doc values, no ``_source``). The most
+   similar verified copy gives the cluster (``stages.near_duplicates.decide``); the document's own
+   earlier version wins, so a redelivered or re-fetched page keeps its cluster.
+2. Redis (one Lua script, atomic): covers what the index cannot see yet, the documents decided in
+   the last ``claim_ttl_s`` seconds (their bulk write and the index refresh still under way). Each
+   decided document leaves a record (cluster, first copy, signature) and claims its band keys
+   (``SET NX`` with a TTL). A document the index placed nowhere looks at the records of the
+   documents holding its band keys and joins the most similar verified one; else it starts a
+   cluster. The script runs whole, one batch at a time, so copies in one batch, in two workers at
+   once, or a page delivered twice end in one cluster.
+
+Claims and records are per index alias. Keys: ``gleaner:dedup:<alias>:band:<band key>`` (holder's
+doc id) and ``gleaner:dedup:<alias>:doc:<doc id>`` (cluster, first copy, signature). A single Redis
+(the broker) is assumed: the script reads keys it learns while it runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import redis
+from elasticsearch import Elasticsearch
+
+from workers.stages.near_duplicates import (
+    DUPLICATE_THRESHOLD,
+    ClusterDecision,
+    Copy,
+    DedupKeys,
+    decide,
+    first_copy,
+    min_agreements,
+    new_cluster_id,
+    similarity_of_agreements,
+)
+
+log = logging.getLogger(__name__)
+
+KEY_PREFIX = "gleaner:dedup:"  # + alias + ":band:" + band key, or ":doc:" + doc id
+CLAIM_TTL_S = 60
+MAX_CANDIDATES = 10
+_FIELDS = ["cluster_id", "duplicate_of", "dedup.signature", "dedup.shingles"]
+
+
+class DedupLookupError(RuntimeError):
+    """The index could not be searched for copies (transient: retry the batch)."""
+
+
+# KEYS: none (the keys depend on what the script reads). ARGV: key prefix, TTL, agreements needed,
+# then per document: doc id, proposed cluster, index's cluster ('' if none), index's first copy,
+# index's matched copy, signature (raw bytes), number of band keys, band keys...
+# Returns per document: cluster, first copy, matched copy ('' if none), agreements (-1: index's).
+_ASSIGN_LUA = """
+local prefix, ttl, need = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local function agree(a, b)
+  local n = 0
+  for i = 1, math.min(#a, #b) do
+    if string.byte(a, i) == string.byte(b, i) then n = n + 1 end
+  end
+  return n
+end
+local function parse(record)
+  local first = string.find(record, '\\n', 1, true)
+  local second = string.find(record, '\\n', first + 1, true)
+  return string.sub(record, 1, first - 1), string.sub(record, first + 1, second - 1), string.sub(record, second + 1)
+end
+local out = {}
+local i = 4
+while i <= #ARGV do
+  local doc, proposed, es_cluster, es_origin, es_matched, sig = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+  local nbands = tonumber(ARGV[i + 6])
+  local bands = {}
+  for b = 1, nbands do bands[b] = ARGV[i + 6 + b] end
+  i = i + 7 + nbands
+  local cluster, origin, matched, score = nil, nil, '', -1
+  local own = redis.call('GET', prefix .. 'doc:' .. doc)
+  if own then
+    local c, o, s = parse(own)
+    local a = agree(sig, s)
+    if a >= need then cluster, origin, matched, score = c, o, doc, a end
+  end
+  if not cluster and es_cluster ~= '' then
+    cluster, origin, matched = es_cluster, es_origin, es_matched
+  end
+  if not cluster then
+    local seen, best = {}, -1
+    for b = 1, nbands do
+      local holder = redis.call('GET', prefix .. 'band:' .. bands[b])
+      if holder and holder ~= doc and not seen[holder] then
+        seen[holder] = true
+        local record = redis.call('GET', prefix .. 'doc:' .. holder)
+        if record then
+          local c, o, s = parse(record)
+          local a = agree(sig, s)
+          if a >= need and a > best then
+            best = a
+            cluster, origin, matched, score = c, o, holder, a
+          end
+        end
+      end
+    end
+  end
+  if not cluster then cluster, origin = proposed, doc end
+  redis.call('SET', prefix .. 'doc:' .. doc, cluster .. '\\n' .. origin .. '\\n' .. sig, 'EX', ttl)
+  for b = 1, nbands do
+    redis.call('SET', prefix .. 'band:' .. bands[b], doc, 'NX', 'EX', ttl)
+  end
+  out[#out + 1] = {cluster, origin, matched, score}
+end
+return out
+"""
+
+
+def _prefix(alias: str) -> str:
+    return f"{KEY_PREFIX}{alias}:"
+
+
+def lookup_body(keys: DedupKeys, max_candidates: int) -> dict[str, Any]:
+    """The search of one document's copies: those sharing the most band keys first."""
+    return {
+        "size": max_candidates,
+        "_source": False,
+        "docvalue_fields": _FIELDS,
+        "track_total_hits": False,
+        "query": {"bool": {
+            "should": [{"constant_score": {"filter": {"term": {"dedup.bands": band}}}} for band in keys.bands],
+            "minimum_should_match": 1,
+        }},
+    }
+
+
+def find_indexed_copies(
+    es: Elasticsearch, alias: str, docs: Sequence[tuple[str, DedupKeys]], max_candidates: int = MAX_CANDIDATES
+) -> list[list[Copy]]:
+    """The indexed copies of each document (one ``msearch`` for all of them)."""
+    if not docs:
+        return []
+    searches: list[dict[str, Any]] = []
+    for _doc_id, keys in docs:
+        searches += [{"index": alias}, lookup_body(keys, max_candidates)]
+    responses = es.msearch(searches=searches)["responses"]
+    found: list[list[Copy]] = []
+    for response in responses:
+        error = response.get("error")
+        if error:
+            if isinstance(error, dict) and error.get("type") == "index_not_found_exception":
+                found.append([])  # nothing indexed yet
+                continue
+            raise DedupLookupError(f"near-duplicate lookup failed: {error}")
+        found.append([copy for hit in response["hits"]["hits"] if (copy := _copy_of(hit))])
+    return found
+
+
+def _copy_of(hit: dict[str, Any]) -> Copy | None:
+    fields = hit.get("fields") or {}
+    cluster, signature = fields.get("cluster_id"), fields.get("dedup.signature")
+    if not cluster or not signature:  # indexed before clusters existed
+        return None
+    origin = (fields.get("duplicate_of") or [hit["_id"]])[0]
+    shingles = int((fields.get("dedup.shingles") or [0])[0])
+    return Copy(hit["_id"], cluster[0], origin, DedupKeys.from_stored({"signature": signature[0], "shingles": shingles}))
+
+
+def assign_clusters(
+    es: Elasticsearch,
+    redis_client: redis.Redis,
+    alias: str,
+    docs: Sequence[tuple[str, DedupKeys]],
+    *,
+    threshold: float = DUPLICATE_THRESHOLD,
+    claim_ttl_s: int = CLAIM_TTL_S,
+    max_candidates: int = MAX_CANDIDATES,
+) -> dict[str, ClusterDecision]:
+    """The cluster of every document of a bulk batch (doc id -> decision; a doc id given twice gets
+    one decision). One Elasticsearch request and one Redis call, whatever the batch's size.
+
+    Raises ``DedupLookupError`` (or the clients' connection errors) when the index or Redis cannot
+    be asked: the batch should be retried, not indexed without clusters.
+    """
+    decisions: dict[str, ClusterDecision] = {}
+    lookups = [(doc_id, keys) for doc_id, keys in docs if keys.shingles]
+    for doc_id, keys in docs:
+        if not keys.shingles:  # no words: a cluster of its own, nothing to match
+            decisions[doc_id] = first_copy(doc_id, keys)
+    if not lookups:
+        return decisions
+    indexed = find_indexed_copies(es, alias, lookups, max_candidates)
+    placed = [decide(doc_id, keys, copies, threshold) for (doc_id, keys), copies in zip(lookups, indexed)]
+    argv: list[Any] = [_prefix(alias), claim_ttl_s, min_agreements(threshold)]
+    for (doc_id, keys), found in zip(lookups, placed):
+        argv += [doc_id, new_cluster_id(doc_id, keys), found.cluster_id if found else "",
+                 (found.duplicate_of or doc_id) if found else "", (found.matched or "") if found else "",
+                 keys.signature, len(keys.bands), *keys.bands]
+    results = redis_client.eval(_ASSIGN_LUA, 0, *argv)
+    for (doc_id, _keys), found, (cluster, origin, matched, agree) in zip(lookups, placed, results):
+        cluster, origin, matched = (_text(x) for x in (cluster, origin, matched))
+        if int(agree) >= 0:  # placed by a record in Redis
+            score: float | None = similarity_of_agreements(int(agree))
+        else:  # placed by the index (or a first copy: no match)
+            score = found.similarity if found and matched else None
+        decisions[doc_id] = ClusterDecision(cluster, None if origin == doc_id else origin, matched or None, score)
+    return decisions
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def forget_claims(redis_client: redis.Redis, alias: str) -> int:
+    """Delete every claim and record of an alias (tests; after the alias's index is deleted)."""
+    deleted = 0
+    for key in redis_client.scan_iter(match=f"{_prefix(alias)}*", count=1000):
+        deleted += redis_client.delete(key)
+    return deleted
