@@ -3,10 +3,12 @@
 ``assign_clusters`` places one bulk batch of documents in clusters of near-identical text with one
 Elasticsearch request and one Redis call:
 
-1. Elasticsearch (``msearch``, one search per document): the indexed copies sharing the most band
-   keys (``dedup.bands``), with their cluster and signature (doc values, no ``_source``). The most
-   similar verified copy gives the cluster (``stages.near_duplicates.decide``); the document's own
-   earlier version wins, so a redelivered or re-fetched page keeps its cluster.
+1. Elasticsearch, one search for the whole batch: a ``terms`` clause per band position with the
+   batch's keys (``dedup.bands``), so a hit's score counts the positions at which it shares a key
+   with the batch; one hit per cluster (``collapse``), the best scored, with its cluster, band keys
+   and signature. Each document gets the hits sharing one of its keys; the
+   most similar verified one gives the cluster (``stages.near_duplicates.decide``), its own earlier
+   version first, so a redelivered or re-fetched page keeps its cluster.
 2. Redis (one Lua script, atomic): covers what the index cannot see yet, the documents decided in
    the last ``claim_ttl_s`` seconds (their bulk write and the index refresh still under way). Each
    decided document leaves a record (cluster, first copy, signature) and claims its band keys
@@ -23,13 +25,15 @@ doc id) and ``gleaner:dedup:<alias>:doc:<doc id>`` (cluster, first copy, signatu
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 import redis
-from elasticsearch import Elasticsearch
+from elasticsearch import Elasticsearch, NotFoundError
 
 from workers.stages.near_duplicates import (
+    BANDS,
     DUPLICATE_THRESHOLD,
     ClusterDecision,
     Copy,
@@ -45,12 +49,9 @@ log = logging.getLogger(__name__)
 
 KEY_PREFIX = "gleaner:dedup:"  # + alias + ":band:" + band key, or ":doc:" + doc id
 CLAIM_TTL_S = 60
-MAX_CANDIDATES = 10
-_FIELDS = ["cluster_id", "duplicate_of", "dedup.signature", "dedup.shingles"]
-
-
-class DedupLookupError(RuntimeError):
-    """The index could not be searched for copies (transient: retry the batch)."""
+MAX_CANDIDATES = 10  # clusters read per document of a batch, on average
+MAX_RESULT_WINDOW = 10_000  # Elasticsearch's default cap on one search's hits
+_FIELDS = ["cluster_id", "duplicate_of", "dedup"]  # what a hit brings back
 
 
 # KEYS: none (the keys depend on what the script reads). ARGV: key prefix, TTL, agreements needed,
@@ -122,15 +123,18 @@ def _prefix(alias: str) -> str:
     return f"{KEY_PREFIX}{alias}:"
 
 
-def lookup_body(keys: DedupKeys, max_candidates: int) -> dict[str, Any]:
-    """The search of one document's copies: those sharing the most band keys first."""
+def lookup_body(keys: Sequence[DedupKeys], size: int) -> dict[str, Any]:
+    """The one search of a batch's indexed copies: a ``terms`` clause per band position, so a hit
+    scores the positions at which it shares a key with a document of the batch (true copies share
+    many, chance collisions one); one hit per cluster, the best scored."""
+    positions = [sorted({k.bands[i] for k in keys if len(k.bands) > i}) for i in range(BANDS)]
     return {
-        "size": max_candidates,
-        "_source": False,
-        "docvalue_fields": _FIELDS,
+        "size": size,
+        "_source": _FIELDS,
         "track_total_hits": False,
+        "collapse": {"field": "cluster_id"},
         "query": {"bool": {
-            "should": [{"constant_score": {"filter": {"term": {"dedup.bands": band}}}} for band in keys.bands],
+            "should": [{"terms": {"dedup.bands": p}} for p in positions if p],
             "minimum_should_match": 1,
         }},
     }
@@ -139,33 +143,42 @@ def lookup_body(keys: DedupKeys, max_candidates: int) -> dict[str, Any]:
 def find_indexed_copies(
     es: Elasticsearch, alias: str, docs: Sequence[tuple[str, DedupKeys]], max_candidates: int = MAX_CANDIDATES
 ) -> list[list[Copy]]:
-    """The indexed copies of each document (one ``msearch`` for all of them)."""
+    """The indexed copies of each document, found by one search for all of them: for each
+    document, the clusters' best hits that share one of its band keys, most shared first."""
     if not docs:
         return []
-    searches: list[dict[str, Any]] = []
+    size = min(MAX_RESULT_WINDOW, max_candidates * len(docs))
+    try:
+        hits = es.search(index=alias, **lookup_body([k for _d, k in docs], size))["hits"]["hits"]
+    except NotFoundError:  # nothing indexed yet
+        return [[] for _ in docs]
+    by_band: dict[str, list[tuple[Copy, set[str]]]] = defaultdict(list)
+    for hit in hits:
+        copy = _copy_of(hit)
+        if copy is None:
+            continue
+        bands = set(hit["_source"]["dedup"].get("bands") or ())
+        for band in bands:
+            by_band[band].append((copy, bands))
+    found = []
     for _doc_id, keys in docs:
-        searches += [{"index": alias}, lookup_body(keys, max_candidates)]
-    responses = es.msearch(searches=searches)["responses"]
-    found: list[list[Copy]] = []
-    for response in responses:
-        error = response.get("error")
-        if error:
-            if isinstance(error, dict) and error.get("type") == "index_not_found_exception":
-                found.append([])  # nothing indexed yet
-                continue
-            raise DedupLookupError(f"near-duplicate lookup failed: {error}")
-        found.append([copy for hit in response["hits"]["hits"] if (copy := _copy_of(hit))])
+        shared: dict[str, tuple[int, Copy]] = {}
+        own = set(keys.bands)
+        for band in keys.bands:
+            for copy, bands in by_band.get(band, ()):
+                if copy.doc_id not in shared:
+                    shared[copy.doc_id] = (len(own & bands), copy)
+        ranked = sorted(shared.values(), key=lambda sc: -sc[0])[:max_candidates]
+        found.append([copy for _n, copy in ranked])
     return found
 
 
 def _copy_of(hit: dict[str, Any]) -> Copy | None:
-    fields = hit.get("fields") or {}
-    cluster, signature = fields.get("cluster_id"), fields.get("dedup.signature")
-    if not cluster or not signature:  # indexed before clusters existed
+    source = hit.get("_source") or {}
+    cluster, dedup = source.get("cluster_id"), source.get("dedup")
+    if not cluster or not dedup:  # indexed before clusters existed
         return None
-    origin = (fields.get("duplicate_of") or [hit["_id"]])[0]
-    shingles = int((fields.get("dedup.shingles") or [0])[0])
-    return Copy(hit["_id"], cluster[0], origin, DedupKeys.from_stored({"signature": signature[0], "shingles": shingles}))
+    return Copy(hit["_id"], cluster, source.get("duplicate_of") or hit["_id"], DedupKeys.from_stored(dedup))
 
 
 def assign_clusters(
@@ -181,8 +194,8 @@ def assign_clusters(
     """The cluster of every document of a bulk batch (doc id -> decision; a doc id given twice gets
     one decision). One Elasticsearch request and one Redis call, whatever the batch's size.
 
-    Raises ``DedupLookupError`` (or the clients' connection errors) when the index or Redis cannot
-    be asked: the batch should be retried, not indexed without clusters.
+    The clients' errors pass through (the index or Redis cannot be asked): the batch should be
+    retried, not indexed without clusters.
     """
     decisions: dict[str, ClusterDecision] = {}
     lookups = [(doc_id, keys) for doc_id, keys in docs if keys.shingles]
