@@ -516,9 +516,13 @@ def setup() -> None:
     console.print(f"failures index '{FAILURES_INDEX}' ready; {written:,} failure records copied"
                   + (f", {errors:,} rejected" if errors else ""))
     if settings.kibana_url:
-        from workers.store.kibana import import_saved_objects
+        from workers.store.kibana import KibanaError, import_saved_objects
 
-        console.print(import_saved_objects(settings))
+        try:
+            console.print(import_saved_objects(settings, progress=console.print))
+        except KibanaError as exc:
+            console.print(f"[red]Kibana import failed[/]: {exc}")
+            raise typer.Exit(1) from None
 
 
 STATUS_WINDOWS = (1, 5, 15)  # minutes of the rates in `gleaner status`

@@ -8,25 +8,47 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def redis_url_with_password(url: str, password: str) -> str:
+    """``url`` with ``password`` in it, URL-encoded (``/ # ? % @ :``, quotes and spaces included),
+    keeping the URL's user name if it has one."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    user = quote(parts.username, safe="") if parts.username else ""
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GLEANER_", extra="ignore")
 
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Celery broker and Gleaner's own state (failures, progress).")
+    redis_password: SecretStr | None = Field(
+        None, description="Redis password, put into GLEANER_REDIS_URL URL-encoded: any printable password works "
+        "(compose passes it apart from the URL).")
     es_url: str = Field("http://127.0.0.1:9200", description="Elasticsearch URL.")
     es_username: str | None = Field(None, description="Elasticsearch user (basic auth).")
     es_password: SecretStr | None = Field(None, description="Elasticsearch password.")
     es_api_key: SecretStr | None = Field(None, description="Elasticsearch API key; used instead of user/password.")
     es_ca_certs: str | None = Field(None, description="CA bundle for an HTTPS Elasticsearch.")
     es_timeout_s: float = Field(30.0, description="Elasticsearch request timeout.")
+    es_create_indices: bool = Field(
+        True, description="Workers create the index template, the write alias and the failures index when they are "
+        "missing. Compose turns it off: its setup service creates them, and the workers' user may only write documents.")
     index_alias: str = Field("pages", description="Write alias (and index name prefix) of the documents.")
     kibana_url: str | None = Field(None, description="When set, `gleaner setup` imports the Kibana saved objects.")
     kibana_username: str | None = None
     kibana_password: SecretStr | None = None
+    kibana_wait_s: float = Field(
+        300.0, description="How long the Kibana import waits for Kibana to be available (and retries) before it fails.")
 
     model_dir: Path | None = Field(
         None, description="A folder of model files that replace the shipped ones of the same name "
@@ -75,6 +97,12 @@ class Settings(BaseSettings):
         False, description="Test hook only: honour gleaner:fault:* keys in Redis (kill the worker on marked pages).")
     failure_ttl_days: int = Field(30, description="Failure records expire after this many days.")
     log_json: bool = Field(False, description="Workers log JSON lines instead of text.")
+
+    @model_validator(mode="after")
+    def _password_into_redis_url(self) -> Settings:
+        if self.redis_password is not None:
+            self.redis_url = redis_url_with_password(self.redis_url, self.redis_password.get_secret_value())
+        return self
 
     @property
     def visibility_timeout_s(self) -> int:

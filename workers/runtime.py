@@ -51,7 +51,9 @@ def ensure_index_once() -> None:
         return
     with _index_lock:
         if not _index_ready.is_set():
-            ensure_index(es_client(), get_settings().index_alias)
+            settings = get_settings()
+            if settings.es_create_indices:  # else setup made them, and this user may only write documents
+                ensure_index(es_client(), settings.index_alias)
             _index_ready.set()
 
 

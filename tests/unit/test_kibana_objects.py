@@ -214,6 +214,8 @@ def test_import_binds_the_alias_and_reports_refused_objects(monkeypatch):
     seen: list[dict[str, Any]] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/status":  # the import waits for Kibana first
+            return httpx.Response(200, json={"status": {"overall": {"level": "available"}}})
         assert request.url.path == "/api/saved_objects/_import" and request.url.params["overwrite"] == "true"
         assert request.headers["kbn-xsrf"]
         body = request.content.decode("utf-8", "replace")
@@ -230,6 +232,8 @@ def test_import_binds_the_alias_and_reports_refused_objects(monkeypatch):
     assert data_view["attributes"]["title"] == "news"
 
     def refusing(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/status":
+            return httpx.Response(200, json={"status": {"overall": {"level": "available"}}})
         return httpx.Response(200, json={"success": False, "successCount": 0, "errors": [
             {"type": "dashboard", "id": "gleaner-overview", "error": {"type": "missing_references"}}]})
 

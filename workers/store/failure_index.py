@@ -154,13 +154,15 @@ class _Mirror:
                 self._done.notify_all()
 
     def _write(self, batch: list[FailureRecord]) -> None:
+        from workers.config import get_settings
+
         if self._client is None:
-            from workers.config import get_settings
             from workers.store.elastic import make_client
 
             self._client = make_client(get_settings()).options(request_timeout=10, max_retries=1)
         if not self._index_ready:
-            ensure_failures_index(self._client)
+            if get_settings().es_create_indices:  # else `gleaner setup` created it
+                ensure_failures_index(self._client)
             self._index_ready = True
         _written, errors = index_failures(self._client, batch)
         if errors:
