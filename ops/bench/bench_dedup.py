@@ -81,6 +81,11 @@ def table(rows: list[tuple[str, bool, bool]]) -> dict[str, dict[str, float]]:
     return out
 
 
+def _ratio(row: dict, name: str) -> str:
+    """A recall or precision, "-" where the kind has no copies (only negatives)."""
+    return f"{row[name]:.3f}" if row["copies"] and row[name] is not None else "-"
+
+
 def fingerprint_cost(texts: list[str]) -> dict[str, float]:
     nd.fingerprint("warm up")
     times = []
@@ -201,9 +206,8 @@ def main() -> int:
     print("-" * len(header))
     for kind in dp.VARIANT_KINDS + dp.NEGATIVE_KINDS + ("all",):
         f, c = fit[kind], checked[kind]
-        recall = (lambda r: f"{r:.3f}" if r is not None else "-")
-        print(f"{kind:<16} {f['copies']:>6} {f['negatives']:>9} | {recall(f['recall']):>10} {f['precision']:>9.3f} "
-              f"{f['false_positives']:>3} | {recall(c['recall']):>14} {c['precision']:>9.3f} {c['false_positives']:>3}")
+        print(f"{kind:<16} {f['copies']:>6} {f['negatives']:>9} | {_ratio(f, 'recall'):>10} {_ratio(f, 'precision'):>9} "
+              f"{f['false_positives']:>3} | {_ratio(c, 'recall'):>14} {_ratio(c, 'precision'):>9} {c['false_positives']:>3}")
     missed = [(p.kind, p.a_key) for p, (_k, _f, d, c, s) in zip(pairs_for_goal, scored) if d and not (c and s >= fit_th)]
     print("copies missed at the fit threshold: " + ", ".join(f"{k} {key}" for k, key in missed[:8])
           + (" ..." if len(missed) > 8 else ""))

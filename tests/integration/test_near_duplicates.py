@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import random
 import threading
+import time
 import uuid
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
@@ -140,10 +141,15 @@ def test_refresh_gap_is_covered_by_claims_then_the_index_takes_over(es, redis_cl
 
 
 def test_claims_expire(es, redis_client, dedup_alias):
-    assign(es, redis_client, dedup_alias, {"z1": story(5)}, claim_ttl_s=1)
+    text = story(5)
+    first = assign(es, redis_client, dedup_alias, {"z1": text}, claim_ttl_s=1)
     keys = list(redis_client.scan_iter(match=f"{KEY_PREFIX}{dedup_alias}:*"))
-    assert len(keys) == nd.BANDS + 1
-    assert all(0 < redis_client.pttl(k) <= 1000 for k in keys)
+    assert len(keys) == nd.BANDS + 1  # a hash per band position, one of records
+    assert all(0 < redis_client.pttl(k) <= 2000 for k in keys)
+    time.sleep(2.2)
+    assert not list(redis_client.scan_iter(match=f"{KEY_PREFIX}{dedup_alias}:*"))
+    late = assign(es, redis_client, dedup_alias, {"z2": copy_of(text, 1)}, claim_ttl_s=1)  # z1 never written
+    assert late["z2"].duplicate_of is None and late["z2"].cluster_id != first["z1"].cluster_id
 
 
 def test_concurrent_threads_put_copies_of_a_story_in_one_cluster(es, redis_client, dedup_alias):
@@ -261,6 +267,7 @@ def test_setup_adds_the_near_duplicate_fields_to_an_older_index(es, dedup_alias)
     mappings = template["mappings"]
     v1 = {k: v for k, v in mappings["properties"].items() if k not in ("cluster_id", "duplicate_of", "dedup")}
     es.indices.delete(index=f"{dedup_alias}-000001")
+    es.indices.delete_index_template(name=f"gleaner-{dedup_alias}")  # as before mapping version 2
     es.indices.create(index=old, mappings={"dynamic": "strict", "properties": v1},
                       aliases={dedup_alias: {"is_write_index": True}})
     assert "cluster_id" not in es.indices.get_mapping(index=old)[old]["mappings"]["properties"]
