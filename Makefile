@@ -55,7 +55,7 @@ bench-extract: install
 
 ## Throughput: in-process vs queued pipeline, index stage vs plain bulk, producer, worker RSS.
 ## On a fresh stack of its own (ports 6393/9213), stopped at the end; `--stack current` for yours.
-BENCH_ARGS ?= --runs 3
+BENCH_ARGS ?= --runs 5
 bench: install
 	$(BIN)/python ops/bench/bench_pipeline.py $(BENCH_ARGS)
 

@@ -1,11 +1,10 @@
 """Gathering concurrent single-item calls into batches (bulk writes, ``nlp.pipe``).
 
-A worker running a thread pool hands each message's item to a ``MicroBatcher`` and blocks on
-its future; one background thread calls the batch function when ``max_size`` items are waiting
-or the oldest has waited ``max_wait_s`` (0: whatever has gathered while the previous batch
-ran). The batch function returns one result per item; an exception instance in its place is
-raised to that item's caller only. Each message is acknowledged only after its own item's
-result is known, so batching keeps at-least-once delivery.
+A worker running a thread pool hands each message's items to a ``MicroBatcher`` and blocks on
+their future; one background thread calls the batch function when ``max_size`` items are waiting
+or the oldest has waited ``max_wait_s`` (0: whatever has gathered while the previous batch ran). The batch function returns one result per item; an exception instance in its place is
+that item's alone. Each message is acknowledged only after its own items' results are known, so
+batching keeps at-least-once delivery.
 """
 
 from __future__ import annotations
@@ -44,27 +43,66 @@ class MicroBatcher(Generic[In, Out]):
         self._fn = fn
         self._max_size = max_size
         self._max_wait_s = max_wait_s
-        self._queue: queue.Queue[tuple[In, Future[Out]]] = queue.Queue()
+        self._queue: queue.Queue[tuple[Sequence[In], Future[list[Out | BaseException]]]] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def submit(self, item: In) -> Future[Out]:
-        future: Future[Out] = Future()
-        self._queue.put((item, future))
+        """One item; its future raises the item's exception."""
+        single: Future[Out] = Future()
+
+        def unpack(group: Future[list[Out | BaseException]]) -> None:
+            exc = group.exception()
+            result = exc if exc is not None else group.result()[0]
+            if isinstance(result, BaseException):
+                single.set_exception(result)
+            else:
+                single.set_result(result)
+
+        self.submit_many([item]).add_done_callback(unpack)
+        return single
+
+    def submit_many(self, items: Sequence[In]) -> Future[list[Out | BaseException]]:
+        """Several items that go into the same batch (a bundle's documents): one future for all of
+        them, whose result is each item's result or exception in order; it raises only what the
+        batch function raised for the whole batch. One future per group instead of per item keeps
+        the batcher's own cost per bundle, not per document."""
+        future: Future[list[Out | BaseException]] = Future()
+        if items:
+            self._queue.put((items, future))
+        else:
+            future.set_result([])
         return future
+
+    def _gather(self) -> list[tuple[Sequence[In], Future[list[Out | BaseException]]]]:
+        """Block for one group, then take the groups that arrive within ``max_wait_s``, until
+        ``max_size`` items (a group is never split)."""
+        batch = [self._queue.get()]
+        size = len(batch[0][0])
+        deadline = time.monotonic() + self._max_wait_s
+        while size < self._max_size:
+            remaining = deadline - time.monotonic()
+            try:
+                group = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            batch.append(group)
+            size += len(group[0])
+        return batch
 
     def _run(self) -> None:
         while True:
-            batch = gather(self._queue, self._max_size, self._max_wait_s)
-            items = [item for item, _ in batch]
+            batch = self._gather()
+            items = [item for group, _ in batch for item in group]
             try:
-                results = self._fn(items)
+                results = list(self._fn(items))
+                if len(results) != len(items):
+                    raise RuntimeError(f"batch function returned {len(results)} results for {len(items)} items")
             except BaseException as exc:  # noqa: BLE001 - handed to every caller of the batch
                 for _, future in batch:
                     future.set_exception(exc)
                 continue
-            for (_, future), result in zip(batch, results, strict=True):
-                if isinstance(result, BaseException):
-                    future.set_exception(result)
-                else:
-                    future.set_result(result)
+            start = 0
+            for group, future in batch:
+                future.set_result(results[start:start + len(group)])
+                start += len(group)

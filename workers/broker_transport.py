@@ -42,7 +42,6 @@ from time import monotonic, time
 from kombu.transport import redis as redis_transport
 from kombu.transport import virtual
 from kombu.utils.encoding import bytes_to_str
-from kombu.utils.json import dumps, loads
 
 from workers import json_codec
 
@@ -66,7 +65,8 @@ class LeasedQoS(redis_transport.QoS):
         delivery = message.delivery_info
         with self.pipe_or_acquire() as pipe:
             pipe.zadd(self.unacked_index_key, {delivery_tag: time()})
-            pipe.hset(self.unacked_key, delivery_tag, dumps([message._raw, delivery["exchange"], delivery["routing_key"]]))
+            pipe.hset(self.unacked_key, delivery_tag,
+                      json_codec.dumps_bytes([message._raw, delivery["exchange"], delivery["routing_key"]]))
             pipe.sadd(channel.held_key, delivery_tag)
             if landed is not None:
                 pipe.lrem(channel.landing_key, 1, landed)
@@ -273,7 +273,7 @@ class LeasedChannel(redis_transport.Channel):
             self._queue_cycle.rotate(queue)
             self._landed = item
             try:
-                self.connection._deliver(loads(bytes_to_str(item)), queue)
+                self.connection._deliver(json_codec.loads(item), queue)
             except self.connection_errors:
                 self._landing_dirty = True  # not recorded as unacked: back to the queue next time
                 raise

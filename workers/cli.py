@@ -367,8 +367,12 @@ def submit(
             console.print(f"  {summary.refused:,} refused pages are in the failure store: gleaner failures list "
                           f"--batch {summary.batch_id}", highlight=False)
         if summary.not_submitted:
-            console.print(f"  [red]{len(summary.not_submitted):,} pages could not be enqueued[/] (broker error)")
+            console.print(f"  [red]{len(summary.not_submitted):,} pages could not be enqueued[/] "
+                          f"({escape(summary.broker_error or 'broker error')}), from {escape(summary.not_submitted[0])} "
+                          f"on: submit them again", highlight=False, soft_wrap=True)
         if not wait:
+            if summary.not_submitted:
+                raise typer.Exit(1)
             return
         state = _follow_batch(monitor, timeout, live=live, display=display, interval=interval)
     finally:

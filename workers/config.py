@@ -77,7 +77,10 @@ class Settings(BaseSettings):
     retry_backoff_max_s: int = Field(300, description="Longest delay between two retries.")
     index_batch_size: int = Field(
         500, description="Documents per bulk request of the index stage (about 5 MB of news pages; chosen with `make bench`).")
-    index_flush_s: float = Field(1.0, description="Longest time a document waits for its bulk request.")
+    index_flush_s: float = Field(
+        0.05, description="Longest time a document waits for more to join its bulk request while the bulk writer "
+        "is idle (a bulk also goes at GLEANER_INDEX_BATCH_SIZE; while one is in flight, the next gathers). "
+        "Raise it when bundles are small and pages trickle in.")
     dedup_claim_ttl_s: int = Field(
         60, ge=1, description="How long Redis keeps a document's near-duplicate claims: longer than the time from the "
         "cluster decision to the document being searchable (bulk write, its retries, the index refresh).")

@@ -86,15 +86,17 @@ def ner_entities(pages: Sequence[EntityInput]) -> list[list[Entity] | BaseExcept
 
 def _bulk_batch(items: Sequence[IndexItem]) -> list[BulkItemResult]:
     ensure_index_once()
-    settings = get_settings()
-    return bulk_index(es_client(), settings.index_alias, items, chunk_size=settings.index_batch_size)
+    # One request for the batch: it holds up to GLEANER_INDEX_BATCH_SIZE documents plus the rest of
+    # the last bundle (a bundle is never split), which a chunk size of exactly that would send alone.
+    return bulk_index(es_client(), get_settings().index_alias, items, chunk_size=max(len(items), 1))
 
 
 @lru_cache(maxsize=1)
 def index_batcher() -> MicroBatcher[IndexItem, BulkItemResult]:
     """One bulk writer per worker process: the documents of the bundles its threads are running
-    go out together, flushed at ``GLEANER_INDEX_BATCH_SIZE`` documents or after ``GLEANER_INDEX_FLUSH_S``."""
+    go out together, at ``GLEANER_INDEX_BATCH_SIZE`` documents or ``GLEANER_INDEX_FLUSH_S`` after
+    the first; while a request is in flight the next one gathers."""
     settings = get_settings()
     return MicroBatcher(
-        _bulk_batch, max_size=settings.index_batch_size, max_wait_s=settings.index_flush_s, name="bulk-batcher"
+        _bulk_batch, max_size=settings.index_batch_size, max_wait_s=settings.index_flush_s, name="bulk-batcher",
     )

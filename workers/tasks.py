@@ -45,7 +45,7 @@ from kombu.exceptions import OperationalError
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from workers.celery_app import app, broker_retry_policy
+from workers.celery_app import DecodedOnceRequest, app, broker_retry_policy
 from workers.config import get_settings
 from workers.messages import unpack_page
 from workers.models import IndexEnvelope, IndexMessage, PageMessage, ParsedPage, RawPage, Stage
@@ -141,10 +141,11 @@ def with_redis(fn: Callable[[], T], *, what: str, wait_s: float | None = None) -
         try:
             return fn()
         except BROKER_ERRORS as exc:
-            if time.monotonic() + delay > deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise BrokerUnavailable(f"{what}: Redis unreachable: {exc}") from exc
             log.warning("redis unreachable, retrying", extra={"error": f"{what}: {exc}"[:300]})
-            time.sleep(delay)
+            time.sleep(min(delay, remaining))  # the last try comes at the deadline, not before it
             delay = min(delay * 2, 5.0)
 
 
@@ -441,9 +442,10 @@ def enrich_bundle(messages: list[Any]) -> BundleOutcome:
 
 
 def index_bundle(messages: list[Any]) -> BundleOutcome:
-    """The bundle's documents go into the worker's bulk batcher (shared by the tasks it runs)."""
+    """The bundle's documents go into the worker's bulk batcher (shared by the tasks it runs), as
+    one group: they travel in the same bulk request."""
     outcome = BundleOutcome()
-    pending = []
+    pending: list[tuple[Message, IndexItem]] = []
 
     def to_item(message: Any) -> IndexItem:
         envelope = IndexEnvelope.model_validate(message)
@@ -455,17 +457,20 @@ def index_bundle(messages: list[Any]) -> BundleOutcome:
     for message in messages:
         item = run_page(outcome, message, lambda message=message: to_item(message))
         if item is not None:
-            pending.append((message, index_batcher().submit(item)))
-    for message, future in pending:
-        try:
-            result = future.result()
-        except (TransientStageError, *TRANSIENT) as exc:
-            if isinstance(exc, ApiError) and 400 <= exc.status_code < 500 and exc.status_code != 429:
-                outcome.failed.append((message, page_failure(exc)))
+            pending.append((message, item))
+    try:
+        results: list[Any] = index_batcher().submit_many([item for _, item in pending]).result()
+    except (TransientStageError, *TRANSIENT) as exc:
+        results = [exc] * len(pending)
+    for (message, _), result in zip(pending, results, strict=True):
+        if isinstance(result, BaseException):
+            if isinstance(result, ApiError) and 400 <= result.status_code < 500 and result.status_code != 429:
+                outcome.failed.append((message, page_failure(result)))
+            elif isinstance(result, (TransientStageError, *TRANSIENT)):
+                outcome.transient.append((message, f"{type(result).__name__}: {result}"[:1000]))
             else:
-                outcome.transient.append((message, f"{type(exc).__name__}: {exc}"[:1000]))
-            continue
-        if result.outcome == "rejected":
+                raise result
+        elif result.outcome == "rejected":
             outcome.failed.append((message, PageFailure(
                 "rejected_by_index", result.reason or "Elasticsearch rejected the document")))
         elif result.outcome == "retry":
@@ -485,6 +490,7 @@ def enrich(self: Task, messages: list[Message] | Message) -> None:
     _run(self, "enrich", messages, enrich_bundle, next_tasks=(index,))
 
 
-@app.task(name="gleaner.index", bind=True, max_retries=None)
+# The index worker runs a thread pool: its tasks take the body its consumer has decoded.
+@app.task(name="gleaner.index", bind=True, max_retries=None, Request=DecodedOnceRequest)
 def index(self: Task, messages: list[Message] | Message) -> None:
     _run(self, "index", messages, index_bundle)

@@ -16,20 +16,37 @@ Each mode gets its own ``run`` tag and collection (``bench-<stamp>-r<k>-<mode>``
 overwrites another's documents and each one's documents are counted with a ``term`` on
 ``collection``.
 
-Per run:
+Every comparison is like for like: the same pages or documents on both sides, both sides warm,
+the same JSON library (orjson) wherever documents are written, start-up reported apart.
+
+Before the first run, ``--warm-pages`` pages go through the pipeline, not counted (each enrich
+process loads spaCy on its first bundle). Per run:
 
 ``(a) in-process``
-    the corpus split in as many halves as cores, one ``gleaner process --index`` per half, in
-    parallel; wall time until all exit (includes each process's start and spaCy load).
+    the corpus split in as many parts as cores, one ``ops/bench/inprocess_run.py`` per part, in
+    parallel: what ``gleaner process PART --index`` does (parse, NER, assembly, ``bulk_index`` in bulks
+    of ``GLEANER_INDEX_BATCH_SIZE``), writing each document as a JSON line where the command prints
+    it. Each process first starts up (interpreter, imports, spaCy, one warm-up page) and says so;
+    timed: from telling them all to go until the last has finished. The start-up is printed apart.
 ``(b) pipeline``
-    ``gleaner submit CORPUS --wait --plain`` through Redis and the three worker pools as they run;
-    wall time from start to exit. Worker RSS and CPU, Redis and Elasticsearch CPU are sampled
-    meanwhile (``/proc``).
+    ``gleaner submit CORPUS --wait --plain`` through Redis and the three worker pools as they run.
+    Timed: from the batch's first page in Redis (``created_at``) until every page is finished; the
+    command's own start-up before that and its wall time are printed apart. Worker RSS and CPU,
+    Redis and Elasticsearch CPU are sampled meanwhile (``/proc``).
+(a) and (b) alternate which goes first. ``--runs 5`` gives the spread of five alternated pairs.
 ``index``
     the documents written by (a), each into a fresh scratch index with the template's settings and
-    mappings (deleted afterwards): ``workers.store.elastic.bulk_index`` (what the index worker
-    calls) against a plain ``elasticsearch.helpers.bulk`` loop, alternated; and the index worker
-    itself (the same documents sent as index-queue messages, wall time until all are indexed).
+    mappings (deleted afterwards), alternated after a warm-up of each: the plain loop
+    (``helpers.bulk`` of index actions, no version) against the index stage (the index worker's
+    envelope check and ``workers.store.elastic.bulk_index`` with external versions and one outcome
+    per document), both with a client writing orjson and bulks of the same size.
+``index worker``
+    the index worker as deployed (Celery, its thread pool and bulk writer, the broker transport,
+    progress in Redis) against the same plain loop, on the same documents (``--index-copies`` times
+    (a)'s, new ids for each side and round), into the same index (the live write alias), alternated
+    ``--index-worker-rounds`` times after a smaller warm-up of each. The worker's messages are
+    enqueued beforehand and released at once; timed until the batch's progress says all are
+    finished.
 ``producer``
     ``gleaner submit`` (no --wait) into Redis database ``--producer-db`` of the same Redis, which no
     worker consumes (flushed afterwards): pages/s and peak RSS, for ``--producer-pages`` HTML files,
@@ -463,21 +480,51 @@ def base_env() -> dict[str, str]:
     return env
 
 
-def run_inprocess(parts: list[Path], tmp: Path, tag: str) -> dict[str, Any]:
+def run_inprocess(parts: list[Path], tmp: Path, tag: str, warmup: Path) -> dict[str, Any]:
+    """Mode (a): one ``ops/bench/inprocess_run.py`` per part, in parallel. Each does its start-up
+    (interpreter, imports, spaCy, one warm-up page) and says ``ready``; once all have, they are told to
+    go together. Timed: from go until the last has finished. Start-up is reported apart."""
     es_meter = CpuMeter(read_pid("elasticsearch"))
-    procs, outs = [], []
-    started = time.monotonic()
+    procs = []
+    spawned = time.monotonic()
     for k, part in enumerate(parts):
-        out = (tmp / f"{tag}-docs{k}.jsonl").open("w")
         err = (tmp / f"{tag}-err{k}.log").open("w")
-        outs.append((out, err))
-        procs.append(run_timed([GLEANER, "process", str(part), "--index"], env=base_env(), stdout=out, stderr=err))
-    codes, cpu, peaks, _ = wait_sampling(procs)
-    wall = time.monotonic() - started
-    for out, err in outs:
-        out.close()
+        procs.append(subprocess.Popen(
+            [sys.executable, str(HERE.parent / "inprocess_run.py"), str(part), str(tmp / f"{tag}-docs{k}.jsonl"),
+             str(warmup)], env=base_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True,
+            cwd=str(REPO)))
         err.close()
-    return {"wall": wall, "cpu": cpu, "es_cpu": es_meter.used(), "codes": codes, "peak_rss_mb": max(peaks),
+    for proc in procs:
+        line = proc.stdout.readline().strip()  # type: ignore[union-attr]
+        if line != "ready":
+            raise SystemExit(f"in-process run did not start ({line!r}); see {tmp / f'{tag}-err*.log'}")
+    startup = time.monotonic() - spawned
+    cpu0 = sum(cpu_s(p.pid) or 0.0 for p in procs)
+    es_meter.sample(initial=True)
+    busy0, steal0 = machine_cpu_s()
+    started = time.monotonic()
+    for proc in procs:
+        proc.stdin.write("go\n")  # type: ignore[union-attr]
+        proc.stdin.flush()  # type: ignore[union-attr]
+    dones: list[str] = []
+    cpu_end: dict[int, float] = {}
+    peaks: list[float] = []
+    for proc in procs:
+        dones.append(proc.stdout.readline().strip())  # type: ignore[union-attr]
+        cpu_end[proc.pid] = cpu_s(proc.pid) or 0.0
+        peaks.append(hwm_mb(proc.pid) or 0.0)
+    wall = time.monotonic() - started
+    busy1, steal1 = machine_cpu_s()
+    codes = [proc.wait() for proc in procs]
+    for proc in procs:
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stdin.close()  # type: ignore[union-attr]
+    failed = sum(int(d.split()[3]) for d in dones if d.startswith("done "))
+    own = sum(cpu_end.values()) - cpu0
+    es_used = es_meter.used()
+    return {"wall": wall, "startup": startup, "cpu": own, "es_cpu": es_used,
+            "other_cpu": max(0.0, busy1 - busy0 - own - es_used), "steal": steal1 - steal0,
+            "codes": codes, "failed": failed, "done_lines": dones, "peak_rss_mb": max(peaks, default=0.0),
             "docs": [tmp / f"{tag}-docs{k}.jsonl" for k in range(len(parts))]}
 
 
@@ -496,11 +543,20 @@ def idle_cpu(seconds: float) -> dict[str, float]:
 
 
 def run_pipeline(corpus: Path, tmp: Path, tag: str, sample_s: float) -> dict[str, Any]:
+    """Mode (b): ``gleaner submit CORPUS --wait`` through the running workers. Timed: from the batch's
+    first submitted page (its ``created_at`` in Redis, written once the producer has published its
+    first bundle) until the bench sees every page finished (polled every 20 ms). The producer's
+    start-up before that (interpreter, imports) is reported apart, with the wall time of the command."""
+    from workers.runtime import progress_store
+
     idle = idle_cpu(5.0)
     monitor = Monitor(sample_s).start()
     stats0 = command_stats(monitor.redis)
+    store = progress_store()
     logf = tmp / f"{tag}-submit.log"
-    started = time.monotonic()
+    busy0, steal0 = machine_cpu_s()
+    launched_epoch, started = time.time(), time.monotonic()
+    finished_epoch = None
     with logf.open("w") as fh:
         proc = run_timed([GLEANER, "submit", str(corpus), "--wait", "--plain", "--interval", "5"],
                          env=base_env(), stdout=fh, stderr=subprocess.STDOUT)
@@ -511,15 +567,36 @@ def run_pipeline(corpus: Path, tmp: Path, tag: str, sample_s: float) -> dict[str
                 m = re.search(r"batch (\S+): submitting", logf.read_text())
                 if m:
                     monitor.batch_id = m.group(1)
-            waiter.join(0.2)
+            elif finished_epoch is None:
+                state = store.get(monitor.batch_id)
+                if state and state.complete:
+                    finished_epoch = time.time()
+            waiter.join(0.02)
     wall = time.monotonic() - started
+    busy1, steal1 = machine_cpu_s()
     cpu = monitor.stop()
     stats1 = command_stats(monitor.redis)
     calls = {k: v - stats0.get(k, 0) for k, v in stats1.items() if v - stats0.get(k, 0) > 0}
     text = logf.read_text()
     done = re.search(r"done in .*", text)
-    return {"wall": wall, "code": proc.returncode, "cpu": cpu, "idle": idle, "samples": monitor.samples, "redis_calls": calls,
-            "summary": done.group(0) if done else text.strip().splitlines()[-1:] }
+    state = store.get(monitor.batch_id) if monitor.batch_id else None
+    created = state.created_at if state else None
+    timed = (finished_epoch - created) if finished_epoch and created else wall
+    return {"wall": timed, "command_wall": wall, "startup": (created - launched_epoch) if created else None,
+            "other_cpu": max(0.0, busy1 - busy0 - sum(cpu.values())), "steal": steal1 - steal0,
+            "code": proc.returncode, "cpu": cpu, "idle": idle, "samples": monitor.samples, "redis_calls": calls,
+            "summary": done.group(0) if done else text.strip().splitlines()[-1:]}
+
+
+def warm_pipeline(pages: list[tuple[str, str]], n: int, tmp: Path, collection: str) -> float:
+    """Pages through the pipeline before the first run, not counted: each enrich process loads its
+    spaCy model on its first bundle, and every worker imports what its first page needs."""
+    path = tmp / "pipeline-warm-up.jsonl"
+    write_corpus(path, pages, n, tag="warm", collection=collection)
+    t0 = time.monotonic()
+    subprocess.run([GLEANER, "submit", str(path), "--wait", "--plain", "--interval", "30"], env=base_env(),
+                   cwd=str(REPO), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.monotonic() - t0
 
 
 def load_docs(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:
@@ -552,17 +629,38 @@ def stage_items(messages: list[dict[str, Any]]) -> list[Any]:
     return items
 
 
-def bench_index(docs: list[tuple[str, dict[str, Any]]], rounds: int, chunk_sizes: list[int],
-                chunk_size: int) -> dict[str, Any]:
-    """Plain ``helpers.bulk`` (a default client) vs the index stage (envelope check + ``bulk_index``
-    with the index worker's client, external versions, per-item outcomes) on the same documents,
-    each into a fresh scratch index; then the stage at other chunk sizes."""
+def orjson_client():
+    """A client that writes and reads JSON with orjson, as the workers' does (``make_client``)."""
+    from elasticsearch import Elasticsearch
+    from elasticsearch.serializer import OrjsonSerializer
+
+    return Elasticsearch(es_url(), request_timeout=120, serializer=OrjsonSerializer())
+
+
+def plain_bulk(client, index: str, docs: list[tuple[str, dict[str, Any]]], chunk_size: int) -> tuple[float, int]:
+    """The plain loop: ``elasticsearch.helpers.bulk`` of index actions (``_id`` and ``_source``, no
+    version) in chunks of ``chunk_size``. Seconds, and documents not indexed."""
     from elasticsearch import helpers
 
+    t0 = time.perf_counter()
+    _, errors = helpers.bulk(client, ({"_index": index, "_id": i, "_source": d} for i, d in docs),
+                             chunk_size=chunk_size, raise_on_error=False)
+    return time.perf_counter() - t0, len(errors)  # type: ignore[arg-type]
+
+
+def bench_index(docs: list[tuple[str, dict[str, Any]]], rounds: int, chunk_sizes: list[int],
+                chunk_size: int) -> dict[str, Any]:
+    """The plain loop vs the index stage on the same documents, each into a fresh scratch index with
+    the template's settings (both warm: one round of each first, not counted; then alternated).
+    Both sides use a client writing orjson, bulks of ``chunk_size``. The plain loop: ``helpers.bulk``
+    of index actions, no version. The index stage: what the index worker does with a bundle's
+    documents once it has them (``stage_items``: envelope check, external version from
+    ``fetched_at``) and ``bulk_index`` (``streaming_bulk`` with retries, one outcome per document).
+    Then the stage alone at other chunk sizes."""
     from workers.config import get_settings
     from workers.store.elastic import bulk_index, make_client
 
-    client = es()  # a plain client, for the plain loop
+    client = orjson_client()
     stage_client = make_client(get_settings())  # the index worker's
     messages = index_messages(docs)
     es_pid = read_pid("elasticsearch")
@@ -573,15 +671,13 @@ def bench_index(docs: list[tuple[str, dict[str, Any]]], rounds: int, chunk_sizes
     def one(kind: str, name: str, size: int, record_cpu: bool = False) -> float:
         scratch_index(client, name)
         meter = CpuMeter(es_pid)
-        t0 = time.perf_counter()
         if kind == "plain":
-            ok, errors = helpers.bulk(client, ({"_index": name, "_id": i, "_source": d} for i, d in docs),
-                                      chunk_size=size, raise_on_error=False)
-            bad = len(errors)
+            dt, bad = plain_bulk(client, name, docs, size)
         else:
+            t0 = time.perf_counter()
             results = bulk_index(stage_client, name, stage_items(messages), chunk_size=size)
+            dt = time.perf_counter() - t0
             bad = sum(1 for x in results if x.outcome != "indexed")
-        dt = time.perf_counter() - t0
         if record_cpu:
             es_cpu[kind].append(meter.used())
         client.indices.refresh(index=name)
@@ -603,44 +699,53 @@ def bench_index(docs: list[tuple[str, dict[str, Any]]], rounds: int, chunk_sizes
     return {"plain": res["plain"], "stage": res["stage"], "es_cpu": es_cpu, "sweep": sweep}
 
 
-def bench_index_worker(docs: list[tuple[str, dict[str, Any]]], collection: str, timeout: float) -> dict[str, Any]:
-    """The index worker on its own: the documents as index-queue messages, until all are indexed."""
-    from celery import signature
-
-    from workers.celery_app import app
-    from workers.config import get_settings
-    from workers.producer import new_batch_id
-    from workers.runtime import progress_store
-
-    store = progress_store()
-    batch_id = new_batch_id()
-    meter = CpuMeter(read_pid("worker-index"))
-    es_meter = CpuMeter(read_pid("elasticsearch"))
+def copies_of(docs: list[tuple[str, dict[str, Any]]], copies: int, tag: str, batch_id: str,
+              collection: str) -> list[tuple[str, dict[str, Any]]]:
+    """The documents ``copies`` times, under new URLs (so new ids: new documents, not overwrites),
+    with ``batch_id`` and ``collection`` set; the same for both sides of a comparison."""
     from workers.stages.fingerprints import normalize_text
     from workers.stages.urls import document_id
 
-    bundle = get_settings().bundle_pages
-    msgs = []
-    for seq, (_, doc) in enumerate(docs):
-        # other URLs, so other ids than (a)'s documents: new documents, not overwrites
-        d = dict(doc, batch_id=batch_id, collection=collection, url=(doc.get("url") or "") + "&via=index")
-        msgs.append({"doc_id": document_id(d["url"], normalize_text(d["body"])), "document": d, "seq": seq})
-    # Enqueued first on a staging queue nobody consumes, then moved onto the index queue at once
-    # (RENAME), so the time measured is the worker's, not the enqueuing's.
-    staging = f"bench-staging-{secrets.token_hex(3)}"
-    t_enq = time.monotonic()
+    out = []
+    for c in range(copies):
+        for _, doc in docs:
+            d = dict(doc, batch_id=batch_id, collection=collection, url=f"{doc.get('url') or ''}&via={tag}&c={c}")
+            out.append((document_id(d["url"], normalize_text(d["body"])), d))
+    return out
+
+
+def run_index_worker(docs: list[tuple[str, dict[str, Any]]], batch_id: str, timeout: float) -> dict[str, Any]:
+    """The index worker as deployed (Celery, its thread pool, the broker transport, progress in Redis)
+    on ``docs`` sent as index-queue messages in bundles, as the enrich worker sends them. They are
+    enqueued first on a staging queue nobody consumes, then moved onto the index queue at once
+    (RENAME); timed from then until the batch's progress says every page is finished (polled every
+    10 ms)."""
+    from celery import signature
     from kombu import Queue
 
+    from workers.celery_app import app
+    from workers.config import get_settings
+    from workers.runtime import progress_store
+
+    store = progress_store()
+    meter = CpuMeter(read_pid("worker-index"))
+    es_meter = CpuMeter(read_pid("elasticsearch"))
+    bundle = get_settings().bundle_pages
+    msgs = [{"doc_id": doc_id, "document": doc, "seq": seq} for seq, (doc_id, doc) in enumerate(docs)]
+    staging = f"bench-staging-{secrets.token_hex(3)}"
+    t_enq = time.monotonic()
     with app.connection_for_write() as conn:
         Queue(staging, routing_key=staging).bind(conn).declare()
     with app.producer_or_acquire() as producer:
-        for i in range(0, len(msgs), bundle):  # bundles, as the enrich worker sends them
+        for i in range(0, len(msgs), bundle):
             signature("gleaner.index", args=(msgs[i:i + bundle],), app=app).apply_async(producer=producer,
                                                                                          queue=staging)
     store.add_submitted(batch_id, len(msgs))
-    store.close_submission(batch_id, collection)
+    store.close_submission(batch_id, docs[0][1].get("collection") if docs else None)
     enqueue_s = time.monotonic() - t_enq
     r = store.redis
+    meter.sample(initial=True)
+    es_meter.sample(initial=True)
     t0 = time.monotonic()
     if r.llen("index") == 0:
         r.rename(staging, "index")
@@ -649,6 +754,7 @@ def bench_index_worker(docs: list[tuple[str, dict[str, Any]]], collection: str, 
             pass
     r.delete(f"_kombu.binding.{staging}", f"_kombu.binding_permanent.{staging}")
     last, last_change, wall = -1, time.monotonic(), 0.0
+    state = None
     while True:
         state = store.get(batch_id)
         if state and state.complete:
@@ -656,15 +762,61 @@ def bench_index_worker(docs: list[tuple[str, dict[str, Any]]], collection: str, 
             break
         done = state.finished if state else 0
         if done != last:
-            last, last_change, wall = done, time.monotonic(), time.monotonic() - t0
+            last, last_change = done, time.monotonic()
         if time.monotonic() - last_change > 15 or time.monotonic() - t0 > timeout:
             log(f"  index worker: stopped waiting, {done}/{len(msgs)} finished (no progress for 15s)")
+            wall = time.monotonic() - t0
             break
-        time.sleep(0.05)
-    wall = wall or time.monotonic() - t0
+        time.sleep(0.01)
     r.delete(staging)
-    return {"wall": wall, "enqueue_s": enqueue_s, "pages_per_s": (state.finished if state else 0) / wall, "indexed": state.indexed if state else 0,
-            "failed": state.failed if state else 0, "cpu": meter.used(), "es_cpu": es_meter.used()}
+    return {"wall": wall, "enqueue_s": enqueue_s, "dps": (state.finished if state else 0) / wall,
+            "indexed": state.indexed if state else 0, "failed": state.failed if state else 0,
+            "cpu": meter.used(), "es_cpu": es_meter.used()}
+
+
+def bench_index_worker(docs: list[tuple[str, dict[str, Any]]], stamp: str, rounds: int, copies: int,
+                       chunk_size: int, timeout: float) -> dict[str, Any]:
+    """The index worker as deployed against the plain loop, like for like: the same documents (``docs``
+    ``copies`` times, new ids for each side and round), into the same index (the live write alias the
+    worker writes to), a client writing orjson on both sides, bulks of ``chunk_size``; both warm (one
+    smaller round of each first, not counted); alternated, ``rounds`` times."""
+    from workers.config import get_settings
+    from workers.producer import new_batch_id
+
+    alias = get_settings().index_alias
+    client = orjson_client()
+    es_pid = read_pid("elasticsearch")
+    out: dict[str, list[Any]] = {"plain": [], "worker": [], "plain_es_cpu": [], "worker_runs": []}
+
+    def worker_side(tag: str, n_copies: int) -> dict[str, Any]:
+        batch_id = new_batch_id()
+        side = copies_of(docs, n_copies, tag, batch_id, f"bench-{stamp}-{tag}")
+        return run_index_worker(side, batch_id, timeout) | {"docs": len(side)}
+
+    def plain_side(tag: str, n_copies: int) -> tuple[float, float]:
+        side = copies_of(docs, n_copies, tag, f"plain-{tag}", f"bench-{stamp}-{tag}")
+        meter = CpuMeter(es_pid)
+        dt, bad = plain_bulk(client, alias, side, chunk_size)
+        if bad:
+            log(f"  plain loop into '{alias}': {bad} documents not indexed")
+        return len(side) / dt, meter.used() / len(side)
+
+    settle()
+    plain_side("iw-warm-plain", 1)
+    worker_side("iw-warm-worker", 1)
+    for r in range(rounds):
+        for kind in (("plain", "worker") if r % 2 == 0 else ("worker", "plain")):
+            settle(max_s=20)
+            if kind == "plain":
+                dps, es_ms = plain_side(f"iw{r}-plain", copies)
+                out["plain"].append(dps)
+                out["plain_es_cpu"].append(es_ms)
+            else:
+                w = worker_side(f"iw{r}-worker", copies)
+                out["worker"].append(w["dps"])
+                out["worker_runs"].append(w)
+    out["ratios"] = [w / p for w, p in zip(out["worker"], out["plain"])]
+    return out
 
 
 def write_warc(path: Path, pages: list[tuple[str, str]], target_mb: int) -> int:
@@ -1006,7 +1158,9 @@ def stage_costs(pages: list[tuple[str, str]], n: int, tmp: Path) -> dict[str, An
         IndexMessage.model_validate(json.loads(json.dumps(IndexMessage(doc_id=doc_id, document=doc).model_dump(mode="json"))))
     cost["messages (json+pydantic)"] = pt() - t
 
-    client = es()
+    from workers.store.elastic import make_client
+
+    client = make_client(settings)  # the workers' client (orjson)
     name = f"bench-stages-{secrets.token_hex(3)}"
     scratch_index(client, name)
     es_meter = CpuMeter(read_pid("elasticsearch"))
@@ -1055,11 +1209,18 @@ def rss_series_text(samples: list[Sample], points: int = 12) -> list[str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pages", type=int, default=2000, help="pages per corpus (default 2000)")
-    ap.add_argument("--runs", type=int, default=1, help="repeat (a), (b), index and producer N times")
+    ap.add_argument("--runs", type=int, default=1, help="repeat (a) and (b), alternated, and the index benches N times")
     ap.add_argument("--procs", type=int, default=os.cpu_count() or 2, help="processes for (a) (default: cores)")
     ap.add_argument("--stage-pages", type=int, default=146, help="pages for the per-stage CPU cost")
     ap.add_argument("--index-rounds", type=int, default=4,
                     help="alternated rounds of plain bulk vs the index stage (after one warm-up round of each)")
+    ap.add_argument("--index-worker-rounds", type=int, default=3,
+                    help="alternated rounds of plain bulk vs the index worker, per run (after one warm-up of each)")
+    ap.add_argument("--index-copies", type=int, default=3,
+                    help="the index worker comparison sends (a)'s documents this many times (new ids each)")
+    ap.add_argument("--producer-runs", type=int, default=3, help="producer rounds (in the first N runs)")
+    ap.add_argument("--warm-pages", type=int, default=256,
+                    help="pages through the pipeline before the first run, not counted (0: none)")
     ap.add_argument("--producer-db", type=int, default=15, help="Redis database for the producer test (flushed)")
     ap.add_argument("--producer-pages", type=int, default=6000,
                     help="pages of the producer's HTML files and JSONL (default 6000, about 1 GB each)")
@@ -1123,6 +1284,13 @@ def bench(args: argparse.Namespace) -> int:
             log(f"  {'index (Elasticsearch node)':<26} {es_per * 1000:8.1f} ms CPU/page")
             log(f"  {'total':<26} {(total + es_per) * 1000:8.1f} ms CPU/page")
 
+        warmup = tmp / "inprocess-warm-up.jsonl"
+        write_corpus(warmup, pages, 2, tag="warm-a", collection=None)
+        if args.warm_pages and not args.skip_pipeline:
+            settle()
+            secs = warm_pipeline(pages, args.warm_pages, tmp, f"bench-{stamp}-warm")
+            log(f"\npipeline warm-up: {args.warm_pages} pages in {secs:.1f}s, not counted (spaCy loads in each enrich "
+                f"process on its first bundle)")
         for run in range(1, args.runs + 1):
             log(f"\n== run {run}/{args.runs} ==")
             coll_a, coll_b = f"bench-{stamp}-r{run}-a", f"bench-{stamp}-r{run}-b"
@@ -1131,15 +1299,18 @@ def bench(args: argparse.Namespace) -> int:
             def mode_a() -> dict[str, Any]:
                 settle()
                 parts = split_corpus(pages, args.pages, args.procs, tmp, tag=f"r{run}a", collection=coll_a)
-                a_res = run_inprocess(parts, tmp, f"r{run}a")
+                a_res = run_inprocess(parts, tmp, f"r{run}a", warmup)
                 a_res["indexed"] = count_collection(client, alias, coll_a)
                 a_res["pps"] = args.pages / a_res["wall"]
                 results["a"].append(a_res)
                 log(f"  (a) in-process x{args.procs}: {args.pages} pages in {a_res['wall']:.1f}s = "
-                    f"{a_res['pps']:.1f} pages/s; indexed {a_res['indexed']}; exit {a_res['codes']}; "
+                    f"{a_res['pps']:.1f} pages/s (start-up before it, not counted: {a_res['startup']:.1f}s); "
+                    f"indexed {a_res['indexed']}; failed {a_res['failed']}; exit {a_res['codes']}; "
                     f"CPU {a_res['cpu']:.0f}s gleaner + {a_res['es_cpu']:.0f}s ES "
                     f"= {(a_res['cpu'] + a_res['es_cpu']) / args.pages * 1000:.0f} ms/page; "
-                    f"peak RSS {a_res['peak_rss_mb']:.0f} MB/process")
+                    f"peak RSS {a_res['peak_rss_mb']:.0f} MB/process; other processes on the machine meanwhile "
+                    f"{a_res['other_cpu']:.0f}s CPU ({a_res['other_cpu'] / a_res['wall']:.2f} cores), "
+                    f"{a_res['steal']:.0f}s stolen")
                 return a_res
 
             def mode_b() -> dict[str, Any]:
@@ -1151,8 +1322,13 @@ def bench(args: argparse.Namespace) -> int:
                 b_res["pps"] = args.pages / b_res["wall"]
                 results["b"].append(b_res)
                 cpu = b_res["cpu"]
-                log(f"  (b) pipeline: {args.pages} pages in {b_res['wall']:.1f}s = {b_res['pps']:.1f} pages/s; "
-                    f"indexed {b_res['indexed']}; exit {b_res['code']}; {b_res['summary']}")
+                startup = b_res["startup"]
+                log(f"  (b) pipeline: {args.pages} pages in {b_res['wall']:.1f}s = {b_res['pps']:.1f} pages/s "
+                    f"(from the first page in Redis to the last finished; the command took {b_res['command_wall']:.1f}s, "
+                    f"its start-up before the first page {'n/a' if startup is None else f'{startup:.1f}s'}); "
+                    f"indexed {b_res['indexed']}; exit {b_res['code']}; {b_res['summary']}; other processes on the "
+                    f"machine meanwhile {b_res['other_cpu']:.0f}s CPU ({b_res['other_cpu'] / b_res['command_wall']:.2f} "
+                    f"cores, the submit command included), {b_res['steal']:.0f}s stolen")
                 log("      CPU ms/page: " + "  ".join(f"{k} {v / args.pages * 1000:.1f}" for k, v in cpu.items())
                     + f"  total {sum(cpu.values()) / args.pages * 1000:.1f}")
                 idle = b_res["idle"]
@@ -1191,15 +1367,20 @@ def bench(args: argparse.Namespace) -> int:
                 log("  index stage by chunk size (docs/s): " + "  ".join(
                     f"{size}: {span(v, '{:.0f}')}" for size, v in ix["sweep"].items()))
             if docs and not args.skip_index_worker:
-                iw = bench_index_worker(docs, f"bench-{stamp}-r{run}-iw", args.timeout)
+                iw = bench_index_worker(docs, f"{stamp}-r{run}", args.index_worker_rounds, args.index_copies,
+                                        settings.index_batch_size, args.timeout)
                 results["index_worker"].append(iw)
-                plain = statistics.median(results["index"][-1]["plain"]) if results["index"] else None
-                log(f"  index worker (Celery, {len(docs)} index messages): {iw['pages_per_s']:.1f} docs/s "
-                    f"(enqueued beforehand in {iw['enqueue_s']:.1f}s, all indexed {iw['wall']:.1f}s after release; indexed {iw['indexed']}, "
-                    f"failed {iw['failed']}); CPU {iw['cpu'] / len(docs) * 1000:.1f} ms/doc worker, "
-                    f"{iw['es_cpu'] / len(docs) * 1000:.1f} ms/doc ES"
-                    + (f"; vs plain bulk {iw['pages_per_s'] / plain:.2f}" if plain else ""))
-            if not args.skip_producer:
+                n = len(docs) * args.index_copies
+                runs = iw["worker_runs"]
+                log(f"  index worker as deployed vs the plain loop, {n} docs each, into '{alias}', alternated: "
+                    f"plain {span(iw['plain'], '{:.0f}')} docs/s, worker {span(iw['worker'], '{:.0f}')} docs/s; "
+                    f"ratios " + ", ".join(f"{x:.2f}" for x in iw["ratios"]))
+                log(f"      worker CPU {span([w['cpu'] / w['docs'] * 1000 for w in runs], '{:.2f}')} ms/doc, "
+                    f"ES CPU ms/doc worker {span([w['es_cpu'] / w['docs'] * 1000 for w in runs], '{:.2f}')}, plain "
+                    f"{span([x * 1000 for x in iw['plain_es_cpu']], '{:.2f}')}; failed "
+                    f"{sum(w['failed'] for w in runs)}; enqueued beforehand in "
+                    f"{span([w['enqueue_s'] for w in runs])}s (not counted)")
+            if not args.skip_producer and run <= args.producer_runs:
                 inputs = inputs or write_producer_inputs(pages, args.producer_pages, args.warc_mb, tmp)
                 producer_round(inputs, args.producer_db, results)
             for path in tmp.glob(f"r{run}*.jsonl"):
@@ -1231,12 +1412,17 @@ def bench(args: argparse.Namespace) -> int:
     ratios = [b / a for a, b in zip(a_pps, b_pps)]
     log(f"  (a) in-process pages/s: {span(a_pps)}")
     log(f"  (b) pipeline pages/s:   {span(b_pps)}")
-    log(f"  (b)/(a):                {span(ratios, '{:.2f}')}   goal >= 0.9")
+    log(f"  (b)/(a):                {span(ratios, '{:.2f}')}   goal >= 0.9   (each run: "
+        + ", ".join(f"{x:.2f}" for x in ratios) + "; both warm, start-up not counted: (a) "
+        f"{span([r['startup'] for r in results['a']])}s, (b)'s submit command "
+        f"{span([r['startup'] for r in results['b'] if r['startup'] is not None])}s)")
     if results["index"]:
-        log(f"  index bulk_index/plain: {span([x['ratio'] for x in results['index']], '{:.2f}')}   goal >= 0.9")
-    if results["index_worker"] and results["index"]:
-        iw = [w["pages_per_s"] / statistics.median(i["plain"]) for w, i in zip(results["index_worker"], results["index"])]
-        log(f"  index worker/plain:     {span(iw, '{:.2f}')}")
+        log(f"  index stage/plain bulk: {span([x['ratio'] for x in results['index']], '{:.2f}')}   goal >= 0.9   "
+            "(scratch indices, orjson both sides)")
+    if results["index_worker"]:
+        iw = [x for r in results["index_worker"] for x in r["ratios"]]
+        log(f"  index worker/plain bulk: {span(iw, '{:.2f}')}   goal >= 0.9   (each round: "
+            + ", ".join(f"{x:.2f}" for x in iw) + "; as deployed, same documents and index, orjson both sides)")
     labels = list(dict.fromkeys(p["label"] for p in results["producer"]))
     for label in labels:
         runs = [p for p in results["producer"] if p["label"] == label and p["submit_s"] and p["pages"] >= 1000]

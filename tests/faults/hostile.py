@@ -15,6 +15,7 @@ import random
 import struct
 import sys
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 HOSTILE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
@@ -261,6 +262,130 @@ def build_generated_corpus(directory: Path, *, listener_port: int, max_page_byte
               f'<meta http-equiv="refresh" content="0;url={base}/refresh"><link rel="canonical" href="{base}/canonical">'
               f'<base href="{base}/base/"><link rel="preload" href="{base}/preload">')).encode())
     return paths
+
+
+# ----------------------------------------------------------------------------- expected outcomes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one hostile input must become: a document whose title or body contains ``text``, or a
+    failure recorded with the error code ``failure``."""
+
+    text: str | None = None
+    failure: str | None = None
+    why: str = ""
+
+    def __post_init__(self) -> None:
+        assert (self.text is None) != (self.failure is None), "one outcome: a document or a failure"
+
+
+def doc(text: str, why: str = "") -> Outcome:
+    return Outcome(text=text, why=why)
+
+
+def fail(code: str, why: str = "") -> Outcome:
+    return Outcome(failure=code, why=why)
+
+
+# One outcome per input: a file's name, or ``name#N`` for the Nth record of a JSON Lines file or a
+# WARC (as the producer names them). The English inputs are told apart by their paragraph's
+# number ("harbour town number 36").
+EXPECTED: dict[str, Outcome] = {
+    # nothing to index
+    "empty.html": fail("empty"),
+    "whitespace-only.html": fail("empty"),
+    "bom-only.html": fail("empty", "a byte-order mark and nothing after it"),
+    "image.png": fail("binary_content"),
+    "png-named-html.html": fail("binary_content", "a PNG whatever its name says"),
+    "document.pdf": fail("binary_content"),
+    "program.elf": fail("binary_content"),
+    "archive.zip": fail("binary_content"),
+    "photo.jpg": fail("binary_content"),
+    "random-bytes.html": fail("binary_content"),
+    "all-nul.html": fail("binary_content"),
+    "script-only.html": fail("empty_after_cleaning", "scripts are not text and never run"),
+    "style-only.html": fail("empty_after_cleaning"),
+    "index-page.html": fail("empty_after_cleaning", "300 section links, no article"),
+    "nav-and-footer-only.html": fail("empty_after_cleaning"),
+    "comments-only.html": fail("empty_after_cleaning", "text inside comments is not shown"),
+    "title-only.html": fail("empty_after_cleaning"),
+    "emoji-only.html": fail("empty_after_cleaning", "no word"),
+    "garbage-markup.html": fail("empty_after_cleaning",
+                                "an unclosed <!-- after its fifth word hides the rest, as in a browser"),
+    "one-huge-word.txt": fail("empty_after_cleaning", "3 MB of one letter: no word"),
+    "nested-million-open.html": fail("empty_after_cleaning",
+                                     "its text comes after 5 MB of <div>, past GLEANER_MAX_TEXT_CHARS (2,000,000)"),
+    # refused before they are queued
+    "corrupt.html.gz": fail("refused_at_submit"),
+    "not-gzip.html.gz": fail("refused_at_submit", "named .gz, not gzip"),
+    "page-100mb.html": fail("refused_at_submit", "over GLEANER_MAX_PAGE_BYTES"),
+    "bomb-zeros.html.gz": fail("refused_at_submit", "inflates past the cap"),
+    "bomb-markup.html.gz": fail("refused_at_submit", "inflates past the cap"),
+    "bomb-in-warc.warc.gz#0": fail("refused_at_submit", "a gzip-encoded HTTP body that inflates past the cap"),
+    "bomb.jsonl.gz#1": fail("refused_at_submit", "a line past twice the cap"),
+    "nested-million-closed.html": fail("refused_at_submit", "11 MB, over the cap"),
+    "truncated.warc#2": fail("refused_at_submit", "the archive ends inside this record"),
+    "truncated.warc.gz#2": fail("refused_at_submit", "the archive ends inside this record"),
+    # encodings
+    "invalid-utf8.html": doc("harbour town number 1"),
+    "utf16-bom.html": doc("harbour town number 1"),
+    "utf16-no-bom.txt": doc("harbour town number 8"),
+    "mixed-encodings.html": doc("harbour town number 4"),
+    "latin1-undeclared.txt": doc("harbour town number 6"),
+    "wrong-charset-declared.html": doc("harbour town number 9"),
+    "unknown-charset.html": doc("harbour town number 11"),
+    "shift-jis-declared.html": doc("港町の当局者は火曜日、嵐や技術者不足"),
+    "nul-bytes.html": doc("harbour town number 3"),
+    "control-chars.txt": doc("harbour town number 28"),
+    # markup
+    "unclosed-tags.html": doc("harbour town number 15"),
+    "deep-nesting-10k.html": doc("harbour town number 20", "10,000 nested <div>: past libxml2's 256 levels"),
+    "many-attributes.html": doc("harbour town number 22"),
+    "attributes-100k.html": doc("harbour town generated 5", "100,000 attributes on one tag"),
+    "huge-title.html": doc("harbour town number 34"),
+    "huge-single-line.txt": doc("harbour town generated 4", "8 MB on one line, cut at GLEANER_MAX_TEXT_CHARS"),
+    "xxe-entities.xhtml": doc("harbour town number 30", "entities are not expanded, nothing is read"),
+    "javascript-urls.html": doc("harbour town number 32"),
+    "external-resources.html": doc("harbour town generated 7", "nothing it points at is fetched"),
+    # scripts and writing systems
+    "rtl-arabic.html": doc("قال مسؤولون في المدينة الساحلية"),
+    "rtl-hebrew.txt": doc("פקידים בעיר הנמל אמרו"),
+    "bidi-controls.html": doc("harbour town number 24"),
+    "cjk-chinese.html": doc("港口城市的官员星期二表示"),
+    "cjk-japanese.txt": doc("新しいフェリーサービスが春に始まる"),
+    "korean.html": doc("항구 도시의 관리들은 화요일"),
+    "emoji.html": doc("Ferry 🚢 news", "its title; emoji sit between the body's words"),
+    "zalgo-combining.html": doc("harbour town number 27"),
+    # JSON Lines: one input per line (lines 4 and 5 are blank: no input)
+    "broken-lines.jsonl#1": doc("harbour town number 36"),
+    "broken-lines.jsonl#2": fail("invalid_record", "unterminated string"),
+    "broken-lines.jsonl#3": fail("invalid_record", "not JSON"),
+    "broken-lines.jsonl#6": fail("invalid_record", "an array"),
+    "broken-lines.jsonl#7": fail("invalid_record", "a number"),
+    "broken-lines.jsonl#8": fail("invalid_record", "no html or text"),
+    "broken-lines.jsonl#9": fail("invalid_record", "html is an object"),
+    "broken-lines.jsonl#10": fail("invalid_record", "{}"),
+    "broken-lines.jsonl#11": doc("harbour town number 39", "its fetched_at is 'not a date'"),
+    "broken-lines.jsonl#12": doc("harbour town number 41", "an escaped NUL"),
+    "broken-lines.jsonl#13": doc("harbour town number 43", "a lone surrogate"),
+    "broken-lines.jsonl#14": doc("harbour town number 45", "the URL is a number"),
+    "broken-lines.jsonl#15": doc("harbour town number 47", "a file:// URL is a name, never opened"),
+    "broken-lines.jsonl#16": doc("harbour town number 49", "a path as URL is a name, never opened"),
+    "broken-lines.jsonl#17": doc("harbour town number 51", "a 60,000-character URL"),
+    "broken-lines.jsonl#18": doc("harbour town number 53", "fetched_at in the year 99999"),
+    # WARC records before the cut
+    "truncated.warc#0": doc("harbour town number 55"),
+    "truncated.warc#1": doc("harbour town number 57"),
+    "truncated.warc.gz#0": doc("harbour town number 55"),
+    "truncated.warc.gz#1": doc("harbour town number 57"),
+}
+
+
+def expected_key(source: str) -> str:
+    """The ``EXPECTED`` key of a page's source (``path/name`` or ``path/name#N``)."""
+    path, _, record = source.partition("#")
+    return Path(path).name + (f"#{record}" if record else "")
 
 
 if __name__ == "__main__":  # pragma: no cover - regenerates the committed corpus

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,16 +22,29 @@ _PLACES = ("Lisbon", "Toronto", "Nairobi", "Osaka", "Lyon", "Haifa", "Krakow", "
 _ORGS = ("the World Bank", "Siemens", "the Red Cross", "Reuters", "the United Nations", "Airbus")
 
 
+def marker(i: int, tag: str) -> str:
+    """The word in page ``i``'s text that no other page has (every fetch of the page has it):
+    ``tests/faults/evidence.py`` finds the page by it, wherever it ended."""
+    return "zq" + re.sub(r"[^a-z0-9]", "", tag.lower()) + f"{i:06d}qz"
+
+
+def markers(n: int, tag: str, start: int = 0) -> dict[str, int]:
+    """Marker -> page number of pages ``start`` .. ``start + n - 1``."""
+    return {marker(i, tag): i for i in range(start, start + n)}
+
+
 def article(i: int, tag: str, variant: str = "", paragraphs: int = 4) -> tuple[str, str]:
-    """(title, html) of page ``i``: a few paragraphs, unique words so every body differs."""
+    """(title, html) of page ``i``: a few paragraphs, unique words so every body differs, and the
+    page's marker in its first paragraph."""
     rng = random.Random(f"{tag}-{i}-{variant}")
     person, place, org = rng.choice(_PEOPLE), rng.choice(_PLACES), rng.choice(_ORGS)
     title = f"{place} report {tag} {i}{(' ' + variant) if variant else ''}: {person} and {org}"
     paras = []
     for p in range(paragraphs):
         words = [rng.choice(_WORDS) for _ in range(45)]
+        ref = f" Reference {marker(i, tag)}." if p == 0 else ""
         paras.append(
-            f"{person} said in {place} on day {i} that {' '.join(words)}. {org} confirmed item {tag}-{i}-{p}{variant}."
+            f"{person} said in {place} on day {i} that {' '.join(words)}. {org} confirmed item {tag}-{i}-{p}{variant}.{ref}"
         )
     body = "".join(f"<p>{p}</p>" for p in paras)
     html = (f"<html><head><title>{title}</title></head><body><nav><a href='/'>Home</a></nav>"

@@ -1,6 +1,7 @@
-"""Hostile and broken inputs, submitted together with good pages: each ends as a valid document or a
-recorded failure with a clear reason; no worker dies; the good pages of the same submission are
-indexed as usual; nothing in a page is fetched, executed or used as a path."""
+"""Hostile and broken inputs, submitted together with good pages: each ends as the one outcome
+written beside it in ``tests/faults/hostile.py`` (``EXPECTED``: a document containing given text, or
+a failure with a given code); no worker dies; the good pages of the same submission are indexed as
+usual; nothing in a page is fetched, executed or used as a path."""
 
 from __future__ import annotations
 
@@ -13,34 +14,13 @@ from pathlib import Path
 import pytest
 
 from tests.faults.conftest import ROOT, Stack, batch_id_of, pid_alive
-from tests.faults.hostile import HOSTILE_DIR, build_generated_corpus
+from tests.faults.hostile import EXPECTED, HOSTILE_DIR, build_generated_corpus, expected_key
 from tests.faults.pages import url_of, write_jsonl
 
 pytestmark = pytest.mark.faults
 
 MAX_PAGE_BYTES = 10 * 1024 * 1024
 EXAMPLE = ROOT / "tests" / "fixtures" / "jpost-gantz-2020-09-23.txt"
-
-# What some inputs must become (file name -> "document" or the failure's error code); the others
-# may end either way, as long as they end.
-EXPECTED = {
-    "empty.html": "empty", "whitespace-only.html": "empty",
-    "image.png": "binary_content", "png-named-html.html": "binary_content", "document.pdf": "binary_content",
-    "program.elf": "binary_content", "archive.zip": "binary_content", "photo.jpg": "binary_content",
-    "all-nul.html": "binary_content",
-    "script-only.html": "empty_after_cleaning", "style-only.html": "empty_after_cleaning",
-    "corrupt.html.gz": "refused_at_submit", "not-gzip.html.gz": "refused_at_submit",
-    "page-100mb.html": "refused_at_submit", "bomb-zeros.html.gz": "refused_at_submit",
-    "bomb-markup.html.gz": "refused_at_submit", "nested-million-closed.html": "refused_at_submit",
-    "rtl-arabic.html": "document", "rtl-hebrew.txt": "document", "cjk-chinese.html": "document",
-    "cjk-japanese.txt": "document", "korean.html": "document", "emoji.html": "document",
-    "shift-jis-declared.html": "document", "utf16-bom.html": "document", "invalid-utf8.html": "document",
-    "mixed-encodings.html": "document", "latin1-undeclared.txt": "document", "nul-bytes.html": "document",
-    "unclosed-tags.html": "document", "zalgo-combining.html": "document", "bidi-controls.html": "document",
-    "javascript-urls.html": "document", "external-resources.html": "document", "xxe-entities.xhtml": "document",
-    "huge-single-line.txt": "document",
-}
-
 
 class _Listener(BaseHTTPRequestHandler):
     hits: list[str] = []
@@ -95,33 +75,62 @@ def _run(stack: Stack, tmp_path: Path, port: int) -> None:
     result = stack.gleaner("submit", *map(str, inputs), "--collection", tag, "--plain")
     assert result.returncode in (0, 1), result.stderr
     batch_id = batch_id_of(result.stderr)
-    state = stack.wait_batch(batch_id, timeout=400)
-    elapsed = time.monotonic() - started
 
-    docs = {d["source"]: d for d in stack.docs(tag)}
-    doc_urls = {d.get("url") for d in docs.values()} - {None}
-    failures = {r["source"]: r for r in stack.failures() if r.get("collection") == tag}
-    # A page is a document if one has its source, or its URL (two inputs of one URL are one document).
-    indexed = {s for s, url in sources.items() if s in docs or (url and url in doc_urls and s not in failures)}
-    missing = [s for s in sources if s not in indexed and s not in failures]
+    def look() -> tuple[list[dict], dict[str, dict], dict[str, dict], set[str], list[str]]:
+        listed = stack.docs(tag)
+        by_source = {d["source"]: d for d in listed}
+        doc_urls = {d.get("url") for d in listed} - {None}
+        failed = {r["source"]: r for r in stack.failures() if r.get("collection") == tag}
+        # A page is a document if one has its source, or its URL (two inputs of one URL are one document).
+        found = {s for s, url in sources.items() if s in by_source or (url and url in doc_urls and s not in failed)}
+        return listed, by_source, failed, found, [s for s in sources if s not in found and s not in failed]
+
+    # Until every input has ended somewhere, or the deadline: what is missing then is lost.
+    deadline = time.monotonic() + 400
+    while True:
+        listed, docs, failures, indexed, missing = look()
+        if not missing or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    elapsed = time.monotonic() - started
     both = [s for s in sources if s in docs and s in failures]
+    per_source = Counter(d["source"] for d in listed)
+    duplicated = [s for s, k in per_source.items() if k > 1]
     errors = Counter(r["error"] for s, r in failures.items() if s in sources)
     stack.figures("bad input", pages=len(sources), hostile=len(hostile), non_pages=non_pages,
                   documents=len(indexed), failed=sum(1 for s in sources if s in failures),
-                  lost=len(missing), duplicated=len(both), errors=dict(errors), listener_hits=len(_Listener.hits),
-                  recover_s="-", total_s=round(elapsed, 1))
+                  lost=len(missing), duplicated=len(duplicated), indexed_and_failed=len(both), errors=dict(errors),
+                  listener_hits=len(_Listener.hits), recover_s="-", total_s=round(elapsed, 1))
 
     assert not missing, f"inputs that ended nowhere: {missing}"
     assert not both, f"inputs both indexed and failed: {both}"
+    assert not duplicated, f"inputs indexed more than once: {duplicated}"
     for source in sources:
         if source in failures:
             record = failures[source]
             assert record["stage"] in ("submit", "parse", "enrich", "index") and record["error"] and record["reason"]
             assert record["first_failed_at"] and record["attempts"] >= 1
-    for name, outcome in EXPECTED.items():
-        (source,) = [s for s in sources if Path(s.split("#")[0]).name == name]
-        got = "document" if source in indexed else failures[source]["error"]
-        assert got == outcome, f"{name}: expected {outcome}, got {got} ({failures.get(source, {}).get('reason')})"
+    # Every hostile input has one expected outcome, and ends as it.
+    keys = {expected_key(s): s for s in hostile}
+    assert len(keys) == len(hostile) and set(keys) == set(EXPECTED), (
+        f"inputs without an expected outcome: {sorted(set(keys) - set(EXPECTED))}; "
+        f"expected outcomes without an input: {sorted(set(EXPECTED) - set(keys))}")
+    by_url = {d.get("url"): d for d in docs.values() if d.get("url")}
+    wrong = []
+    for key, source in sorted(keys.items()):
+        outcome = EXPECTED[key]
+        document = docs.get(source) or (by_url.get(sources[source]) if source not in failures else None)
+        if outcome.failure:
+            got = failures.get(source, {}).get("error") or ("document" if document else "nothing")
+            if got != outcome.failure:
+                wrong.append(f"{key}: expected failure {outcome.failure}, got {got}")
+        elif document is None:
+            record = failures.get(source, {})
+            wrong.append(f"{key}: expected a document with {outcome.text!r}, got {record.get('error')}: "
+                         f"{record.get('reason')}")
+        elif outcome.text not in f"{document.get('title') or ''}\n{document.get('body') or ''}":
+            wrong.append(f"{key}: its document lacks {outcome.text!r}: {(document.get('body') or '')[:120]!r}")
+    assert not wrong, "\n".join(wrong)
     for name in ("page-100mb.html", "bomb-zeros.html.gz", "bomb-in-warc.warc.gz", "bomb.jsonl.gz"):
         (record,) = [r for s, r in failures.items() if Path(s.split("#")[0]).name == name]
         assert record["stage"] == "submit" and "cap" in record["reason"], record
@@ -130,6 +139,8 @@ def _run(stack: Stack, tmp_path: Path, port: int) -> None:
     assert all(url_of(i, tag) in {d.get("url") for d in docs.values()} for i in range(10))
     example = docs[str(EXAMPLE)]
     assert example["title"] == "Gantz in US talks of Iran, Israel's QME in shadow of F-35 sales to UAE"
+    # The batch's counters agree once they have caught up with the documents found.
+    state = stack.wait_batch(batch_id, timeout=60)
     assert state["indexed"] + state["failed"] == state["submitted"]
 
     # No worker died, no child was lost or killed by the hard time limit.

@@ -86,6 +86,21 @@ def test_hostile_corpus_is_committed_and_big_enough() -> None:
         assert len(content) < 200_000, "big inputs are generated at test time"
 
 
+def test_every_hostile_input_has_one_expected_outcome() -> None:
+    from tests.faults.hostile import EXPECTED, build_generated_corpus, small_corpus
+
+    names = set(small_corpus())
+    generated = ("page-100mb.html", "bomb-zeros.html.gz", "bomb-markup.html.gz", "bomb-in-warc.warc.gz",
+                 "bomb.jsonl.gz", "nested-million-open.html", "nested-million-closed.html", "huge-single-line.txt",
+                 "one-huge-word.txt", "attributes-100k.html", "external-resources.html")
+    source = __import__("inspect").getsource(build_generated_corpus)
+    assert all(f'"{name}"' in source for name in generated), "the generated inputs' names"
+    files = {key.partition("#")[0] for key in EXPECTED}
+    assert files == names | set(generated), (sorted(files - names - set(generated)), sorted(names - files))
+    for key, outcome in EXPECTED.items():
+        assert (outcome.text is None) != (outcome.failure is None), key
+
+
 # --- the task wrapper's decisions, with stand-ins for Redis and the stores -------------------
 
 class _FakeRedis:

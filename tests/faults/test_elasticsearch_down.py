@@ -10,7 +10,8 @@ import time
 import pytest
 
 from tests.faults.conftest import ES_SH, ROOT, TEST_SETTINGS, Stack, wait_until
-from tests.faults.pages import url_of, write_jsonl
+from tests.faults.evidence import account
+from tests.faults.pages import markers, url_of, write_jsonl
 
 pytestmark = pytest.mark.faults
 
@@ -34,11 +35,10 @@ def test_elasticsearch_down_for_a_minute_loses_nothing(stack: Stack, tmp_path) -
     assert restarted.returncode == 0, restarted.stderr
     es_back = time.monotonic()
 
-    state = stack.wait_batch(batch_id, timeout=400)
+    acc = account(stack.es, stack.redis, markers(PAGES, tag), deadline_s=400)
     done = time.monotonic()
-    docs = stack.docs(tag)
-    urls = [d["url"] for d in docs]
-    lost = PAGES - (state["indexed"] + state["failed"])
+    state = stack.progress(batch_id)
+    urls = [d["url"] for d in stack.docs(tag)]
 
     log = stack.log_since("worker-index", offset)
     # (retries so far, countdown) of each retry the index stage scheduled.
@@ -47,12 +47,14 @@ def test_elasticsearch_down_for_a_minute_loses_nothing(stack: Stack, tmp_path) -
     countdowns = [c for _, c in retries]
     backoff_max = float(TEST_SETTINGS["GLEANER_RETRY_BACKOFF_MAX_S"])
     visibility = (float(TEST_SETTINGS["GLEANER_TASK_HARD_TIME_LIMIT_S"]) + backoff_max + 300)
-    stack.figures("elasticsearch down 60 s", pages=PAGES, lost=lost, duplicated=len(urls) - len(set(urls)),
-                  failed=state["failed"], indexed_at_kill=at_kill["indexed"], down_s=round(es_back - killed_at, 1),
+    stack.figures("elasticsearch down 60 s", **acc.figures(), counted_indexed=state["indexed"],
+                  indexed_at_kill=at_kill["indexed"], down_s=round(es_back - killed_at, 1),
                   recover_s=round(done - es_back, 1), retries=len(countdowns),
                   max_countdown_s=max(countdowns, default=0), total_s=round(done - started, 1))
 
-    assert lost == 0 and state["failed"] == 0 and state["indexed"] == PAGES, state
+    assert acc.lost == [] and acc.duplicated == [] and acc.both == [], acc.figures()
+    assert acc.n_indexed == PAGES and acc.failed == {}, acc.figures()
+    assert state["indexed"] == PAGES and state["failed"] == 0, state
     assert sorted(urls) == sorted(url_of(i, tag) for i in range(PAGES))
     assert not re.search(r"retries_exhausted|rejected", log)
     # Exponential backoff with jitter: each countdown in [0.5, 1] x min(cap, 2**retries), spread out;

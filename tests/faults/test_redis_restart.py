@@ -1,5 +1,6 @@
 """Redis killed (SIGKILL, AOF on) and restarted mid-run: nothing lost once the workers reconnect;
-the producer either succeeds or reports exactly what it did not submit."""
+the producer either succeeds or reports exactly what it did not submit. (Redis gone for good, never
+restarted: ``test_redis_gone.py``.)"""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import time
 import pytest
 
 from tests.faults.conftest import ROOT, Stack, pid_alive, wait_until
-from tests.faults.pages import url_of, write_jsonl
+from tests.faults.evidence import account, look_up
+from tests.faults.pages import markers, url_of, write_jsonl
 from workers.config import Settings
 
 pytestmark = pytest.mark.faults
@@ -47,16 +49,17 @@ def test_redis_killed_and_restarted_mid_run_loses_nothing(stack: Stack, tmp_path
                what="enrich to be mid-run", interval=0.05)
     at_kill = stack.progress(batch_id)
     killed_at = _restart_redis(stack, down_s=5)
-    state = stack.wait_batch(batch_id, timeout=300)
+    acc = account(stack.es, stack.redis, markers(PAGES, tag), deadline_s=300)
     recovered_s = time.monotonic() - killed_at
+    state = stack.progress(batch_id)
 
-    docs = stack.docs(tag)
-    urls = [d["url"] for d in docs]
-    lost = PAGES - (state["indexed"] + state["failed"])
-    stack.figures("redis killed+restarted (5 s down)", pages=PAGES, lost=lost, duplicated=len(urls) - len(set(urls)),
-                  failed=state["failed"], done_at_kill=at_kill["indexed"], recover_s=round(recovered_s, 1),
+    urls = [d["url"] for d in stack.docs(tag)]
+    stack.figures("redis killed+restarted (5 s down)", **acc.figures(), counted_indexed=state["indexed"],
+                  done_at_kill=at_kill["indexed"], recover_s=round(recovered_s, 1),
                   total_s=round(time.monotonic() - started, 1))
-    assert lost == 0 and state["failed"] == 0 and state["indexed"] == PAGES, state
+    assert acc.lost == [] and acc.duplicated == [] and acc.both == [], acc.figures()
+    assert acc.n_indexed == PAGES and acc.failed == {}, acc.figures()
+    assert state["indexed"] == PAGES and state["failed"] == 0, state
     assert sorted(urls) == sorted(url_of(i, tag) for i in range(PAGES))
     assert stack.worker_pids() == workers_before and all(map(pid_alive, workers_before.values())), \
         "the workers reconnect; none dies"
@@ -90,20 +93,16 @@ def test_producer_reports_what_it_could_not_submit(stack: Stack, tmp_path) -> No
     # Every page it counted as submitted is indexed; of the others at most the bundle in flight when
     # Redis died (its publish may have reached Redis without the producer hearing back).
     recovered_from = time.monotonic()
-
-    def indexed_urls() -> set[str]:
-        return {d["url"] for d in stack.docs(tag)}
-
-    expected = {url_of(i, tag) for i in range(submitted)}
-    wait_until(lambda: expected <= indexed_urls(), timeout=300, what="every submitted page to be indexed", interval=1)
-    time.sleep(3)
-    urls = indexed_urls()
-    extra = urls - expected
-    stack.figures("producer, redis down for good", pages=n, submitted=submitted, reported_not_submitted=len(not_submitted),
-                  lost=len(expected - urls), duplicated=0, failed=0, extra_in_flight=len(extra),
+    acc = account(stack.es, stack.redis, markers(submitted, tag), deadline_s=300)
+    in_flight = markers(n - submitted, tag, start=submitted)
+    extra = look_up(stack.es, stack.redis, in_flight)
+    stack.figures("producer, redis down past its wait, then back", **acc.figures(), submitted_of=n,
+                  reported_not_submitted=len(not_submitted), extra_in_flight=extra.n_indexed,
                   producer_gave_up_s=round(gave_up_s, 1), recover_s=round(time.monotonic() - recovered_from, 1))
+    assert acc.lost == [] and acc.duplicated == [] and acc.both == [] and acc.n_indexed == submitted, acc.figures()
     bundle = int(stack.env.get("GLEANER_BUNDLE_PAGES", Settings.model_fields["bundle_pages"].default))
-    assert extra <= {url_of(i, tag) for i in range(submitted, submitted + bundle)}, extra
+    assert set(extra.indexed) <= set(markers(bundle, tag, start=submitted)), sorted(extra.indexed)
+    assert extra.duplicated == [], extra.figures()
 
 
 def test_producer_rides_out_a_short_redis_restart(stack: Stack, tmp_path) -> None:
@@ -124,10 +123,12 @@ def test_producer_rides_out_a_short_redis_restart(stack: Stack, tmp_path) -> Non
     assert producer.returncode == 0, err
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["broker_error"] is None and summary["submitted"] == n and not summary["not_submitted"]
-    state = stack.wait_batch(summary["batch_id"], timeout=600)
+    acc = account(stack.es, stack.redis, markers(n, tag), deadline_s=600)
+    state = stack.progress(summary["batch_id"])
     urls = [d["url"] for d in stack.docs(tag)]
-    lost = n - (state["indexed"] + state["failed"])
-    stack.figures("producer, redis restarted (3 s down)", pages=n, lost=lost, duplicated=len(urls) - len(set(urls)),
-                  failed=state["failed"], recover_s=round(time.monotonic() - killed_at, 1))
-    assert lost == 0 and state["failed"] == 0 and sorted(set(urls)) == sorted(url_of(i, tag) for i in range(n))
-    assert len(urls) == n
+    stack.figures("producer, redis restarted (3 s down)", **acc.figures(), counted_indexed=state["indexed"],
+                  recover_s=round(time.monotonic() - killed_at, 1))
+    assert acc.lost == [] and acc.duplicated == [] and acc.both == [], acc.figures()
+    assert acc.n_indexed == n and acc.failed == {}, acc.figures()
+    assert state["indexed"] == n and state["failed"] == 0, state
+    assert sorted(urls) == sorted(url_of(i, tag) for i in range(n))

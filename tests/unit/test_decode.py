@@ -85,3 +85,26 @@ def test_html_or_text():
     assert looks_like_html("<!DOCTYPE html><html><body><p>x</p></body></html>")
     assert looks_like_html("  <div><p>Some text</p></div>")
     assert not looks_like_html("Just a text dump\nwith lines about a < b and c > d.\n")
+
+
+def test_utf16_without_a_byte_order_mark_is_text():
+    from workers.stages.decode import bomless_utf16, decode_bytes
+
+    text = "Ferry service\n\nOfficials in the harbour town said on Tuesday that the ferry would start."
+    for encoding in ("utf-16-le", "utf-16-be"):
+        assert bomless_utf16(text.encode(encoding)) == encoding
+        assert decode_bytes(text.encode(encoding)) == (text, encoding)
+    assert bomless_utf16(b"\x00" * 2048) is None, "NULs in every byte are not UTF-16 text"
+    assert bomless_utf16(text.encode("utf-8")) is None
+
+
+def test_a_byte_order_mark_alone_is_an_empty_page():
+    import pytest
+
+    from workers.stages.decode import decode_bytes
+    from workers.stages.errors import PermanentPageError
+
+    for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xef\xbb\xbf  \n"):
+        with pytest.raises(PermanentPageError) as err:
+            decode_bytes(bom)
+        assert err.value.code == "empty"

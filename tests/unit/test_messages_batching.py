@@ -124,3 +124,68 @@ def test_the_producer_waits_while_the_parse_queue_is_full():
     waited = wait_for_room(lambda: next(depths), 10, poll_s=0.01, on_wait=heard.append)
     assert heard == [12, 11] and waited >= 0.02
     assert wait_for_room(lambda: 10**9, 0) == 0.0, "0 means no limit"
+
+
+def test_micro_batcher_keeps_a_group_together_and_in_order():
+    seen_batches = []
+
+    def double(items):
+        seen_batches.append(list(items))
+        return [ValueError("odd") if i == 3 else i * 2 for i in items]
+
+    batcher = MicroBatcher(double, max_size=4, max_wait_s=0.5, name="t3")
+    first, second = batcher.submit_many([1, 2, 3]), batcher.submit_many([4, 5, 6])
+    got = first.result(timeout=5)
+    assert got[:2] == [2, 4] and isinstance(got[2], ValueError), "an item's exception is in its place"
+    assert second.result(timeout=5) == [8, 10, 12]
+    assert all(batch in ([1, 2, 3, 4, 5, 6], [1, 2, 3], [4, 5, 6]) for batch in seen_batches), seen_batches
+    assert batcher.submit_many([]).result(timeout=1) == []
+
+
+def test_micro_batcher_sends_what_it_has_after_max_wait():
+    import time
+
+    batcher = MicroBatcher(lambda items: list(items), max_size=500, max_wait_s=0.05, name="t4")
+    started = time.monotonic()
+    assert batcher.submit_many([1, 2]).result(timeout=5) == [1, 2]
+    assert time.monotonic() - started < 1.0, "sent after max_wait_s, not held for max_size"
+
+
+def test_micro_batcher_hands_a_batch_exception_to_every_group():
+    batcher = MicroBatcher(lambda items: 1 / 0, max_size=5, max_wait_s=0.0, name="t5")
+    with pytest.raises(ZeroDivisionError):
+        batcher.submit_many([1, 2]).result(timeout=5)
+
+
+def test_the_index_task_takes_the_body_its_consumer_decoded():
+    """Celery's strategy decodes a message's body on the consumer's thread; the index task's request
+    hands that decoded body to the pool instead of the text, which a thread would decode again."""
+    from kombu import Message
+
+    from workers import json_codec
+    from workers.celery_app import DecodedOnceRequest, app
+    from workers.tasks import index
+
+    assert index.Request is DecodedOnceRequest
+    body = json_codec.dumps([[[{"doc_id": "d1", "document": {"url": "u"}}]], {}, {"callbacks": None}])
+    message = Message(body=body, content_type="application/json", content_encoding="utf-8",
+                      headers={"task": "gleaner.index", "id": "t1"}, delivery_info={}, properties={})
+    decoded = message.payload  # what the strategy has done by the time it builds the request
+    request = DecodedOnceRequest(message, app=app, task=index, body=message.body)
+    assert request.body is decoded and request.content_type is None
+    assert request.args == [[{"doc_id": "d1", "document": {"url": "u"}}]]
+
+
+def test_json_codec_reads_what_kombu_reads():
+    from datetime import datetime, timezone
+
+    from kombu.utils import json as kombu_json
+
+    from workers import json_codec
+
+    for value in ({"a": [1, 2.5, None, True, "é"], "b": {"c": "d"}},
+                  {"at": datetime(2024, 1, 1, tzinfo=timezone.utc)}, [b"raw bytes"]):
+        text = json_codec.dumps(value)
+        assert json_codec.loads(text) == json_codec.loads(text.encode()) == kombu_json.loads(text)
+    assert json_codec.loads('"\\ud800"') == "\ud800", "what orjson refuses, kombu's reader reads"
+    assert json_codec.loads(memoryview(b'{"x": 1}')) == {"x": 1}

@@ -6,7 +6,7 @@ ever fetched).
 Design
 ------
 1. Parse once with lxml (trafilatura's ``load_html``: encoding declarations, faulty doctypes).
-2. Metadata from that tree (``metadata_html.extract_metadata``: JSON-LD, OpenGraph, meta tags,
+2. Metadata from that tree (``html.metadata.extract_metadata``: JSON-LD, OpenGraph, meta tags,
    canonical link, <time>, bylines, <html lang>).
 3. Repairs of the tree before extraction (``extract_body`` mutates it; metadata is read first):
    embedded posts (tweets) lifted out of widget wrappers trafilatura would discard, captions
@@ -37,7 +37,7 @@ from lxml.etree import strip_tags
 
 from workers.models import Extraction
 from workers.stages.clean_text import _search_date  # the text cleaner's multilingual date finder
-from workers.stages.metadata_html import PageMetadata, extract_metadata
+from workers.stages.html.metadata import PageMetadata, extract_metadata
 
 __all__ = ["clean_html", "extract_body", "parse_html"]
 

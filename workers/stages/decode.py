@@ -68,21 +68,45 @@ def sniff_binary(raw: bytes) -> str | None:
     return None
 
 
+def bomless_utf16(raw: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` for UTF-16 text without a byte-order mark (NULs in every
+    other byte, none in the others, and it decodes to text), else None."""
+    sample = raw[:4096]
+    sample = sample[: len(sample) // 2 * 2]
+    half = len(sample) // 2
+    if half < 8:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    for zeros, others, encoding in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros >= 0.3 * half and others <= 0.02 * half:
+            text = sample.decode(encoding, errors="replace")
+            bad = sum(1 for c in text if (ord(c) < 32 and c not in "\t\n\r\f") or c == "\ufffd")
+            if bad <= 0.02 * len(text):
+                return encoding
+    return None
+
+
 def decode_bytes(raw: bytes, declared_charset: str | None = None) -> tuple[str, str]:
     """Decode a page to text. Returns ``(text, encoding)``.
 
-    Order: byte-order mark, strict UTF-8, charset declared by the transport, ``<meta charset>``
+    Order: UTF-16 without a byte-order mark, byte-order mark, strict UTF-8, charset declared by the transport, ``<meta charset>``
     in the first bytes, statistical detection (charset-normalizer), and last UTF-8 with
     replacement characters. Raises ``PermanentPageError`` for binary or empty content.
     """
     if not raw.strip():
         raise PermanentPageError("empty", "the page is empty")
+    utf16 = None if raw.startswith(tuple(bom for bom, _ in _BOMS)) else bomless_utf16(raw)
+    if utf16:
+        return raw.decode(utf16, errors="replace"), utf16
     binary = sniff_binary(raw)
     if binary:
         raise PermanentPageError("binary_content", f"not a web page: looks like {binary}")
     for bom, encoding in _BOMS:
         if raw.startswith(bom):
-            return raw[len(bom):].decode(encoding, errors="replace"), encoding
+            text = raw[len(bom):].decode(encoding, errors="replace")
+            if not text.strip():
+                raise PermanentPageError("empty", "the page is empty (a byte-order mark alone)")
+            return text, encoding
     # Bytes that are valid UTF-8 are UTF-8, whatever a (often stale) declaration says: other
     # encodings' non-ASCII text is practically never valid UTF-8 by accident.
     candidates = ["utf-8", _normalize_charset(declared_charset)]
