@@ -138,3 +138,22 @@ def test_the_first_copy_met_through_another_member_stays_first():
     keys = nd.fingerprint(_article(15))
     member = nd.Copy("member", "c1", "first", keys)
     assert nd.decide("first", keys, [member]) == nd.ClusterDecision("c1", None, "member", 1.0)
+
+
+def test_keys_of_document_reads_the_stored_keys_or_fingerprints_the_body():
+    body = _article(16)
+    keys = nd.fingerprint(body)
+    assert nd.keys_of_document({"body": "ignored", "dedup": keys.stored()}) == keys
+    assert nd.keys_of_document({"body": body}) == keys, "a message from before documents carried keys"
+    assert nd.keys_of_document({"body": body, "dedup": {"bands": ["x"], "signature": "!!", "shingles": 3}}) == keys
+    assert nd.keys_of_document({"body": None}) is nd.EMPTY
+
+
+def test_with_cluster_sets_the_cluster_and_leaves_duplicate_of_out_on_the_first_copy():
+    keys = nd.fingerprint(_article(17))
+    document = {"url": "u", "body": "b", "duplicate_of": "stale"}
+    first = nd.with_cluster(document, keys, nd.ClusterDecision("c1", None))
+    assert first["cluster_id"] == "c1" and "duplicate_of" not in first and first["dedup"] == keys.stored()
+    copy = nd.with_cluster(document, keys, nd.ClusterDecision("c1", "d0", "d0", 0.9))
+    assert (copy["cluster_id"], copy["duplicate_of"], copy["url"]) == ("c1", "d0", "u")
+    assert document == {"url": "u", "body": "b", "duplicate_of": "stale"}, "the input is not changed"

@@ -232,3 +232,29 @@ class LocalClusters:
             self._by_band.setdefault(band, []).append(doc_id)
         self.copies[doc_id] = Copy(doc_id, decision.cluster_id, decision.duplicate_of or doc_id, keys)
         return decision
+
+
+def keys_of_document(document: Mapping[str, Any]) -> DedupKeys:
+    """A document's keys: its ``dedup`` field as the enrich stage stored it, else (a message from
+    before documents carried it, or a field that does not read) the fingerprint of its body."""
+    stored = document.get("dedup")
+    if isinstance(stored, Mapping):
+        try:
+            keys = DedupKeys.from_stored(stored)
+        except (KeyError, TypeError, ValueError):
+            pass
+        else:
+            if len(keys.signature) == NUM_PERM and (len(keys.bands) == BANDS or not keys.shingles):
+                return keys
+    body = document.get("body")
+    return fingerprint(body if isinstance(body, str) else "")
+
+
+def with_cluster(document: Mapping[str, Any], keys: DedupKeys, decision: ClusterDecision) -> dict[str, Any]:
+    """The document with its cluster, its first copy (left out on the first copy) and its keys."""
+    placed = {name: value for name, value in document.items() if name not in ("cluster_id", "duplicate_of")}
+    placed["cluster_id"] = decision.cluster_id
+    if decision.duplicate_of:
+        placed["duplicate_of"] = decision.duplicate_of
+    placed["dedup"] = keys.stored()
+    return placed

@@ -43,10 +43,13 @@ from workers.stages.near_duplicates import (
     DedupKeys,
     decide,
     first_copy,
+    keys_of_document,
     min_agreements,
     new_cluster_id,
     similarity_of_agreements,
+    with_cluster,
 )
+from workers.store.elastic import IndexItem
 
 log = logging.getLogger(__name__)
 
@@ -292,6 +295,42 @@ def assign_clusters(
             score = found.similarity if found and matched else None
         decisions[doc_id] = ClusterDecision(cluster, None if origin == doc_id else origin, matched or None, score)
     return decisions
+
+
+def place_in_clusters(
+    es: Elasticsearch,
+    redis_client: redis.Redis,
+    alias: str,
+    items: Sequence[IndexItem],
+    *,
+    threshold: float = DUPLICATE_THRESHOLD,
+    claim_ttl_s: int = CLAIM_TTL_S,
+    max_candidates: int = MAX_CANDIDATES,
+) -> list[IndexItem]:
+    """A bulk batch's items with ``cluster_id`` and ``duplicate_of`` set (``assign_clusters``: one
+    search and one Redis script for the whole batch). Errors pass through: retry the batch."""
+    keys = [keys_of_document(item.source) for item in items]
+    decisions = assign_clusters(es, redis_client, alias, [(item.doc_id, k) for item, k in zip(items, keys)],
+                                threshold=threshold, claim_ttl_s=claim_ttl_s, max_candidates=max_candidates)
+    return [IndexItem(item.doc_id, with_cluster(item.source, k, decisions[item.doc_id]), item.version)
+            for item, k in zip(items, keys)]
+
+
+def duplicate_report(es: Elasticsearch, alias: str) -> dict[str, Any]:
+    """What ``gleaner status`` shows of the clusters: documents placed in one, copies (with a
+    ``duplicate_of``), stories (distinct clusters, approximate above 3,000) and the copies' share."""
+    try:
+        resp = es.search(index=alias, size=0, track_total_hits=True, aggs={
+            "placed": {"filter": {"exists": {"field": "cluster_id"}}},
+            "copies": {"filter": {"exists": {"field": "duplicate_of"}}},
+            "stories": {"cardinality": {"field": "cluster_id"}},
+        })
+    except NotFoundError:
+        return {"documents": 0, "placed": 0, "duplicates": 0, "stories": 0, "duplicate_share": None}
+    aggs = resp["aggregations"]
+    placed, copies = aggs["placed"]["doc_count"], aggs["copies"]["doc_count"]
+    return {"documents": resp["hits"]["total"]["value"], "placed": placed, "duplicates": copies,
+            "stories": aggs["stories"]["value"], "duplicate_share": round(copies / placed, 4) if placed else None}
 
 
 def _text(value: bytes | str) -> str:
