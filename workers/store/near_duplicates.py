@@ -333,6 +333,19 @@ def duplicate_report(es: Elasticsearch, alias: str) -> dict[str, Any]:
             "stories": aggs["stories"]["value"], "duplicate_share": round(copies / placed, 4) if placed else None}
 
 
+def backfill_clusters(es: Elasticsearch, alias: str) -> str | None:
+    """Give every document indexed before clusters existed a cluster of its own (its id), so that
+    ``gleaner search`` does not collapse them all into one: an update-by-query left running in
+    Elasticsearch (its task id returned; None when no document lacks a cluster). Those documents
+    have no band keys: later copies do not find them."""
+    missing = {"bool": {"must_not": {"exists": {"field": "cluster_id"}}}}
+    if not es.count(index=alias, query=missing)["count"]:
+        return None
+    resp = es.update_by_query(index=alias, query=missing, conflicts="proceed", wait_for_completion=False,
+                              script={"source": "ctx._source.cluster_id = ctx._id", "lang": "painless"})
+    return str(resp["task"])
+
+
 def _text(value: bytes | str) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
