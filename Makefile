@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 GLEANER := $(BIN)/gleaner
 SAMPLES := tests/fixtures/jpost-gantz-2020-09-23.txt tests/fixtures/pages
 
-.PHONY: install up down status run test test-unit test-integration test-faults bench bench-extract bench-entities bench-dedup bench-dedup-store schemas clean
+.PHONY: install up down status run lint test test-unit test-integration test-faults bench bench-extract bench-entities bench-dedup bench-dedup-store schemas clean
 
 install: $(VENV)/.installed
 
@@ -30,9 +30,14 @@ run: up
 	$(GLEANER) submit $(SAMPLES) --collection samples --wait --timeout 600
 	$(GLEANER) search "Gantz Esper" --size 3
 
-## Unit tests, integration tests against the real local stack (started if needed), then the
+## The linter and the type checker (configured in pyproject.toml).
+lint: install
+	$(BIN)/ruff check workers tests
+	$(BIN)/mypy
+
+## Lint, unit tests, integration tests against the real local stack (started if needed), then the
 ## fault tests on a private stack of their own (ports 6391/9211) that they break on purpose.
-test: install
+test: lint
 	$(BIN)/pytest -m unit -q
 	ops/stack.sh up
 	$(BIN)/pytest -m integration -q

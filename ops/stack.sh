@@ -67,7 +67,7 @@ start_worker() {
   local stage="$1" pool_var="POOL_$1"
   if alive "worker-$stage"; then return; fi
   # shellcheck disable=SC2086
-  nohup "$VENV/bin/celery" -A workers.celery_app worker -Q "$stage" -n "$stage@%h" ${!pool_var} \
+  nohup "$VENV/bin/celery" -A workers.delivery.app worker -Q "$stage" -n "$stage@%h" ${!pool_var} \
     --loglevel INFO --without-gossip --without-mingle </dev/null >>"$LOGS/worker-$stage.log" 2>&1 &
   echo $! > "$PIDS/worker-$stage"
   echo "worker-$stage: started (pid $!)"

@@ -38,7 +38,7 @@ def gather(source: queue.Queue[T], max_size: int, max_wait_s: float) -> list[T]:
 
 class MicroBatcher(Generic[In, Out]):
     def __init__(
-        self, fn: Callable[[Sequence[In]], Sequence[Out]], *, max_size: int, max_wait_s: float, name: str
+        self, fn: Callable[[Sequence[In]], Sequence[Out | BaseException]], *, max_size: int, max_wait_s: float, name: str
     ) -> None:
         self._fn = fn
         self._max_size = max_size
@@ -95,7 +95,7 @@ class MicroBatcher(Generic[In, Out]):
             batch = self._gather()
             items = [item for group, _ in batch for item in group]
             try:
-                results = list(self._fn(items))
+                results: list[Out | BaseException] = list(self._fn(items))
                 if len(results) != len(items):
                     raise RuntimeError(f"batch function returned {len(results)} results for {len(items)} items")
             except BaseException as exc:  # noqa: BLE001 - handed to every caller of the batch

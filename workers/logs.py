@@ -1,29 +1,55 @@
 """Worker log format: text or JSON lines (``GLEANER_LOG_JSON``), each line about a page carrying
 the page's fields.
 
-Every line a worker writes while it runs a task gets, unless the line already has them:
-``stage``, ``doc_id`` (when known), ``batch_id``, ``seq``, ``source``, ``url`` (read from the
-task's message), ``task_id`` and ``elapsed_ms`` (time since the task started). Celery's own
-per-task lines (received, succeeded, ignored, retry) get ``stage`` and ``task_id`` too, and their
-return value, which for the parse stage is a whole cleaned page, is cut to its ``doc_id``.
+The page's fields are bound once per page, where it is handled (``page_context``: its
+``batch_id``, ``seq``, ``source``, ``url`` and, once known, ``doc_id``), and every line written
+meanwhile carries them, whoever writes it: a stage, a library, the delivery engine. Lines written
+while a worker runs a task also get ``stage``, ``task_id``, ``retries`` and ``elapsed_ms`` (time
+since the task started); Celery's own per-task lines (received, succeeded, retry) get ``stage``,
+``task_id`` and ``duration_ms``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workers.models import PageRef
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "data"}
 # Fields of a line about a page, in the order they are written; any other extra follows them.
 PAGE_FIELDS = ("stage", "doc_id", "batch_id", "seq", "source", "url")
 TRAILING_FIELDS = ("task_id", "retries", "elapsed_ms", "duration_ms")
-_STAGE_TASKS = {"gleaner.parse": "parse", "gleaner.enrich": "enrich", "gleaner.index": "index"}
-_DOC_ID_IN_REPR = re.compile(r"""['"]doc_id['"]:\s*['"]([0-9A-Za-z_-]+)['"]""")
+_context: ContextVar[dict[str, Any]] = ContextVar("gleaner_log_context", default={})  # noqa: B039 - never mutated
 _started: dict[str, float] = {}  # task id -> perf_counter() when it started
+
+
+@contextmanager
+def bind(**fields: Any) -> Iterator[None]:
+    """Every log line written inside the block carries ``fields`` (None values are left out)."""
+    token = _context.set({**_context.get(), **{k: v for k, v in fields.items() if v is not None}})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+@contextmanager
+def page_context(page: PageRef | None, **fields: Any) -> Iterator[None]:
+    """Every log line written inside the block is about ``page``."""
+    if page is None:
+        with bind(**fields):
+            yield
+        return
+    with bind(batch_id=page.batch_id, seq=page.seq, source=page.source, url=page.url, **fields):
+        yield
 
 
 def _extras(record: logging.LogRecord) -> dict[str, object]:
@@ -33,29 +59,19 @@ def _extras(record: logging.LogRecord) -> dict[str, object]:
     return {**ordered, **extras, **trailing}
 
 
-def page_fields(message: Any) -> dict[str, Any]:
-    """The page fields of a stage's message (parse: the raw page; enrich: the parsed page;
-    index: the document), leniently: a malformed message gives what it has."""
-    if not isinstance(message, dict):
-        return {}
-    doc = message.get("document") if isinstance(message.get("document"), dict) else {}
-    fields = {
-        "doc_id": message.get("doc_id"),
-        "batch_id": message.get("batch_id") or doc.get("batch_id"),
-        "seq": message.get("seq"),
-        "source": message.get("source") or doc.get("source"),
-        "url": message.get("url") or doc.get("url"),
-    }
-    return {k: v for k, v in fields.items() if v is not None}
-
-
 def _set(record: logging.LogRecord, key: str, value: Any) -> None:
     if value is not None and key not in vars(record):
         setattr(record, key, value)
 
 
+def _stage_of_task(name: object) -> str | None:
+    from workers.pipeline import PIPELINE, task_name
+
+    return next((stage.name for stage in PIPELINE if task_name(stage.name) == name), None)
+
+
 class PageContextFilter(logging.Filter):
-    """Adds the current task's page fields to every record (never drops one)."""
+    """Adds the bound page fields and the current task's to every record (never drops one)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -65,39 +81,24 @@ class PageContextFilter(logging.Filter):
         return True
 
     def _enrich(self, record: logging.LogRecord) -> None:
-        data = record.args if isinstance(record.args, dict) else None
+        for key, value in _context.get().items():
+            _set(record, key, value)
         task = _current_task()
         if task is not None:
             request = task.request
-            _set(record, "stage", _STAGE_TASKS.get(task.name))
-            args = request.args or ()
-            for key, value in page_fields(args[0] if args else None).items():
-                _set(record, key, value)
+            _set(record, "stage", _stage_of_task(task.name))
             _set(record, "task_id", request.id)
             if request.retries:
                 _set(record, "retries", request.retries)
             started = _started.get(request.id or "")
             if started is not None:
                 _set(record, "elapsed_ms", round((time.perf_counter() - started) * 1000, 1))
+        data = record.args if isinstance(record.args, dict) else None
         if data and "id" in data and "name" in data:  # Celery's per-task lines
-            _set(record, "stage", _STAGE_TASKS.get(str(data["name"])))
+            _set(record, "stage", _stage_of_task(data["name"]))
             _set(record, "task_id", data["id"])
-            if "return_value" in data:
-                summary = dict(data)
-                summary["return_value"] = _summarize(str(data["return_value"]))
-                if "runtime" in data:
-                    _set(record, "duration_ms", round(float(data["runtime"]) * 1000, 1))
-                doc_id = _DOC_ID_IN_REPR.search(str(data["return_value"]))
-                if doc_id:
-                    _set(record, "doc_id", doc_id.group(1))
-                record.args = summary
-
-
-def _summarize(value: str) -> str:
-    match = _DOC_ID_IN_REPR.search(value)
-    if match:
-        return f"doc_id={match.group(1)}"
-    return value if len(value) <= 120 else value[:117] + "..."
+            if "runtime" in data:
+                _set(record, "duration_ms", round(float(data["runtime"]) * 1000, 1))
 
 
 def _current_task() -> Any:

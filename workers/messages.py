@@ -8,14 +8,14 @@ stored failures stay retryable.
 from __future__ import annotations
 
 import io
-import zlib
 import threading
+import zlib
 
 import pybase64
 import zstandard
 
+from workers.errors import PermanentPageError
 from workers.models import PageCodec, PageMessage, RawPage
-from workers.stages.errors import PermanentPageError
 
 ZSTD_LEVEL = 1
 
@@ -61,18 +61,15 @@ def decompress(content_z: str, codec: PageCodec, max_bytes: int) -> bytes:
 
 
 def pack_page(page: RawPage, *, batch_id: str, seq: int | None, max_bytes: int) -> PageMessage:
+    """The parse-queue message of ``page``, page ``seq`` of batch ``batch_id``."""
     if len(page.content) > max_bytes:
         raise PageTooLarge(len(page.content), max_bytes)
     return PageMessage(
+        **page.ref(batch_id=batch_id, seq=seq).model_dump(),
         content_z=compress(page.content),
         codec="zstd",
         size=len(page.content),
-        source=page.source,
-        url=page.url,
         fetched_at=page.fetched_at,
-        collection=page.collection,
-        batch_id=batch_id,
-        seq=seq,
         kind=page.kind,
         charset=page.charset,
         record=page.record,

@@ -9,12 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 PageKind = Literal["html", "text"]
 PageCodec = Literal["zstd", "zlib"]
 PageRecord = Literal["jsonl"]
-Stage = Literal["submit", "parse", "enrich", "index"]
+#: The stages a page goes through (their order and work: ``workers/pipeline.py``).
+StageName = Literal["parse", "enrich", "index"]
+#: Where a page can fail: a stage, or at submission (the producer could not read it).
+Stage = Literal["submit", StageName]
+PageType = Literal["article", "forum", "product", "collection", "listing", "documentation", "service"]
 
 
 class Extraction(BaseModel):
@@ -23,6 +27,7 @@ class Extraction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     body: str = Field(description="Main content only, paragraphs separated by blank lines.")
+    page_type: PageType | None = Field(default=None, description="What kind of page the HTML is (none for text dumps).")
     title: str | None = None
     description: str | None = None
     authors: list[str] = Field(default_factory=list)
@@ -33,8 +38,26 @@ class Extraction(BaseModel):
     language: str | None = Field(default=None, description="ISO 639-1, if the page declares it.")
 
 
+class PageRef(BaseModel):
+    """Which page a message is about. Every message of every stage carries these same five fields
+    at its top (each message model derives from this one), and a failure record carries them too.
+    The batch and the position in it count the page's progress; the source, URL and collection
+    name it to a person and go into its document."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str = Field(description="path, archive#record, file.jsonl#line, or stdin")
+    url: str | None = None
+    collection: str | None = None
+    batch_id: str | None = Field(default=None, description="The submission (gleaner submit) the page came in.")
+    seq: int | None = Field(default=None, ge=0, description="Position of the page in its batch.")
+
+
+_REF_FIELDS = tuple(PageRef.model_fields)
+
+
 class RawPage(BaseModel):
-    """A page as read by a source, before it goes on the queue."""
+    """A page as read by an input, before it goes on the queue."""
 
     content: bytes
     source: str = Field(description="path, archive#record, or stdin")
@@ -47,42 +70,60 @@ class RawPage(BaseModel):
         default=None, description="Set when content is still the input record that wraps the page (a JSON Lines line); "
         "the parse stage takes the page out of it.")
 
+    def ref(self, *, batch_id: str | None = None, seq: int | None = None) -> PageRef:
+        """This page's reference, as page ``seq`` of batch ``batch_id``."""
+        return PageRef(source=self.source, url=self.url, collection=self.collection, batch_id=batch_id, seq=seq)
 
-class PageMessage(BaseModel):
+
+def _from_document(data: Any) -> Any:
+    """Index messages of earlier versions named their page only in their document: its fields are
+    copied up, so that queued messages and stored failures of those versions still run."""
+    if not isinstance(data, dict) or "source" in data or data.get("document") is None:
+        return data
+    document = data["document"]
+    data = dict(data)
+    for key in ("source", "url", "collection", "batch_id"):
+        data.setdefault(key, document.get(key) if isinstance(document, dict) else getattr(document, key, None))
+    data["source"] = data["source"] or "unknown"
+    return data
+
+
+class _Message(PageRef):
+    """A queue message: one page of a stage's bundle, its reference at the top."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+    @property
+    def page(self) -> PageRef:
+        return PageRef.model_construct(**{key: getattr(self, key) for key in _REF_FIELDS})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _earlier_versions(cls, data: Any) -> Any:
+        return _from_document(data)
+
+
+class PageMessage(_Message):
     """One page of a parse-queue message: the raw page, compressed and base64-encoded."""
-
-    model_config = ConfigDict(extra="forbid")
 
     content_z: str = Field(description="base64 of the compressed raw bytes")
     codec: PageCodec = Field(default="zlib", description="Compression of content_z (zlib in messages of earlier versions).")
     size: int = Field(ge=0, description="Length of the raw bytes.")
-    source: str
-    url: str | None = None
     fetched_at: datetime | None = None
-    collection: str | None = None
-    batch_id: str
-    seq: int | None = Field(default=None, ge=0, description="Position of the page in its batch.")
     kind: PageKind | None = None
     charset: str | None = None
     record: PageRecord | None = Field(default=None, description="jsonl: content is a JSON Lines line wrapping the page.")
 
 
-class ParsedPage(BaseModel):
+class ParsedPage(_Message):
     """Output of the parse stage: the cleaned page, never the raw one."""
 
-    model_config = ConfigDict(extra="forbid")
-
     doc_id: str
-    url: str | None = None
     domain: str | None = None
-    source: str
     kind: PageKind
     extraction: Extraction
     language: str | None = None
     fetched_at: datetime | None = None
-    collection: str | None = None
-    batch_id: str | None = None
-    seq: int | None = None
     extractor: str
 
 
@@ -130,6 +171,7 @@ class Document(BaseModel):
     published_at: datetime | None = None
     language: str | None = None
     tags: list[str] = Field(default_factory=list)
+    page_type: PageType | None = None
     body: str
     word_count: int
     entities: list[Entity] = Field(default_factory=list)
@@ -164,23 +206,40 @@ class Document(BaseModel):
 _SET_AT_INDEXING = ("cluster_id", "duplicate_of", "dedup")
 
 
-class IndexMessage(BaseModel):
-    """Message of the index queue."""
+class IndexMessage(_Message):
+    """Message of the index queue: the document as the enrich stage assembled it."""
+
+    model_config = ConfigDict(extra="ignore")
 
     doc_id: str
     document: Document
-    seq: int | None = None
 
 
-class IndexEnvelope(BaseModel):
+class IndexEnvelope(_Message):
     """How the index stage reads an ``IndexMessage``: the envelope is checked, the document goes to
     Elasticsearch as the enrich stage wrote it (from a ``Document``); the index's strict mapping
     refuses whatever does not fit. Checking every field again would cost the index stage about a
     tenth of its throughput."""
 
+    model_config = ConfigDict(extra="ignore")
+
     doc_id: str = Field(min_length=1)
     document: dict[str, Any]
-    seq: int | None = None
+
+
+def page_ref_of(message: Any) -> PageRef:
+    """The page reference of any stage's message, read leniently (no validation): a malformed
+    message gives what it has, and at least a source (``unknown``)."""
+    data: dict[str, Any] = _from_document(message) if isinstance(message, dict) else {}
+
+    def text(key: str) -> str | None:
+        value = data.get(key)
+        return value if isinstance(value, str) and value else None
+
+    seq = data.get("seq")
+    return PageRef.model_construct(
+        source=text("source") or "unknown", url=text("url"), collection=text("collection"),
+        batch_id=text("batch_id"), seq=seq if isinstance(seq, int) and not isinstance(seq, bool) and seq >= 0 else None)
 
 
 class FailureRecord(BaseModel):
@@ -197,4 +256,5 @@ class FailureRecord(BaseModel):
     attempts: int = 1
     first_failed_at: datetime
     last_failed_at: datetime
-    payload: dict | None = Field(default=None, description="The stage's message, enough to retry it.")
+    payload: dict[str, Any] | None = Field(default=None, description="The stage's message, enough to retry it.")
+

@@ -1,27 +1,34 @@
-"""Per-process resources of a worker: clients, stores and batchers, created on first use.
+"""The composition root: a process's clients, stores and the resources the pipeline's steps are
+handed, created on first use and wired here only.
 
 Created lazily so that a prefork pool's children each open their own connections and load the
-spaCy model after the fork, not in the parent.
+spaCy model after the fork, not in the parent. The failure store is wired to the failures index
+mirror here (every record it writes is copied to Elasticsearch for Kibana, in the background).
 """
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 import redis
 from elasticsearch import Elasticsearch
 
 from workers.batching import MicroBatcher
-from workers.config import get_settings
+from workers.config import Settings, get_settings
 from workers.models import Entity
-from workers.store.elastic import BulkItemResult, IndexItem, bulk_index, ensure_index, make_client
+from workers.pipeline import Resources
+from workers.store.elastic import BulkItemResult, IndexItem, as_gleaner_error, bulk_index, ensure_index, make_client
+from workers.store.failure_index import FailureMirror
 from workers.store.failures import FailureStore
 from workers.store.progress import ProgressStore
 
 if TYPE_CHECKING:
+    from spacy.language import Language
+
     from workers.stages.entities import EntityInput
 
 _index_ready = threading.Event()
@@ -38,8 +45,17 @@ def es_client() -> Elasticsearch:
     return make_client(get_settings())
 
 
+@lru_cache(maxsize=1)
+def failure_mirror() -> FailureMirror:
+    """The copy of the failure store in Elasticsearch (``workers/store/failure_index.py``),
+    flushed when the process exits."""
+    mirror = FailureMirror(es_client, create_index=get_settings().es_create_indices)
+    atexit.register(mirror.flush)
+    return mirror
+
+
 def failure_store() -> FailureStore:
-    return FailureStore(redis_client(), ttl_days=get_settings().failure_ttl_days)
+    return FailureStore(redis_client(), ttl_days=get_settings().failure_ttl_days, on_record=failure_mirror().put)
 
 
 def progress_store() -> ProgressStore:
@@ -57,31 +73,40 @@ def ensure_index_once() -> None:
             _index_ready.set()
 
 
+class SpacyEntities:
+    """The enrich stage's entity finder (``workers.stages.entities``): the spaCy model is loaded on
+    first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    @cached_property
+    def nlp(self) -> Language:
+        from workers.stages.entities import load_ner
+
+        return load_ner(self._settings.spacy_model)
+
+    @cached_property
+    def version(self) -> str:
+        from workers.stages.entities import ner_model_version
+
+        return ner_model_version(self.nlp)
+
+    def batch(self, pages: Sequence[EntityInput]) -> list[list[Entity]]:
+        from workers.stages.entities import extract_entities_batch
+
+        return list(extract_entities_batch(self.nlp, pages, batch_size=self._settings.ner_batch_size,
+                                           max_chars=self._settings.ner_max_chars))
+
+    def one(self, page: EntityInput) -> list[Entity]:
+        from workers.stages.entities import extract_entities
+
+        return extract_entities(self.nlp, page, max_chars=self._settings.ner_max_chars)
+
+
 @lru_cache(maxsize=1)
-def ner_model():
-    from workers.stages.entities import load_ner
-
-    return load_ner(get_settings().spacy_model)
-
-
-def ner_entities(pages: Sequence[EntityInput]) -> list[list[Entity] | BaseException]:
-    """Entities of each page, in one ``nlp.pipe`` pass; a page that breaks the pass gets its
-    exception in its place (the others are run again one by one)."""
-    from workers.stages.entities import extract_entities, extract_entities_batch
-
-    nlp = ner_model()
-    settings = get_settings()
-    try:
-        return list(extract_entities_batch(nlp, pages, batch_size=settings.ner_batch_size,
-                                           max_chars=settings.ner_max_chars))
-    except Exception:  # noqa: BLE001 - isolate the page that broke the batch
-        results: list[list[Entity] | BaseException] = []
-        for page in pages:
-            try:
-                results.append(extract_entities(nlp, page, max_chars=settings.ner_max_chars))
-            except Exception as exc:  # noqa: BLE001
-                results.append(exc)
-        return results
+def entity_finder() -> SpacyEntities:
+    return SpacyEntities(get_settings())
 
 
 def _bulk_batch(items: Sequence[IndexItem]) -> list[BulkItemResult]:
@@ -100,3 +125,41 @@ def index_batcher() -> MicroBatcher[IndexItem, BulkItemResult]:
     return MicroBatcher(
         _bulk_batch, max_size=settings.index_batch_size, max_wait_s=settings.index_flush_s, name="bulk-batcher",
     )
+
+
+def _write_batched(items: Sequence[IndexItem]) -> list[BulkItemResult | Exception]:
+    """A worker's writer: the bundle's items join the process's bulk batcher as one group (they go
+    in the same bulk request, and one future waits for all of them)."""
+    try:
+        results = index_batcher().submit_many(items).result()
+    except Exception as exc:  # noqa: BLE001 - the whole request failed: each item gets the error, in Gleaner's tree
+        return [as_gleaner_error(exc)] * len(items)
+    written: list[BulkItemResult | Exception] = []
+    for result in results:
+        if isinstance(result, BaseException):
+            if not isinstance(result, Exception):
+                raise result
+            result = as_gleaner_error(result)
+        written.append(result)
+    return written
+
+
+def _write_now(items: Sequence[IndexItem]) -> list[BulkItemResult | Exception]:
+    """The in-process writer: one bulk request now (the runner hands ``GLEANER_INDEX_BATCH_SIZE``
+    documents at a time)."""
+    try:
+        return list(_bulk_batch(items))
+    except Exception as exc:  # noqa: BLE001 - each item gets the error, in Gleaner's tree
+        return [as_gleaner_error(exc)] * len(items)
+
+
+def worker_resources(*, interrupts: tuple[type[BaseException], ...] = ()) -> Resources:
+    """What the pipeline's steps are handed on a Celery worker."""
+    return Resources(settings=get_settings(), entities=entity_finder(), write=_write_batched, interrupts=interrupts)
+
+
+def offline_resources(settings: Settings | None = None) -> Resources:
+    """What the pipeline's steps are handed in one process (``gleaner process``)."""
+    if settings is None or settings == get_settings():
+        return Resources(settings=get_settings(), entities=entity_finder(), write=_write_now)
+    return Resources(settings=settings, entities=SpacyEntities(settings), write=_write_now)

@@ -16,13 +16,20 @@ from pydantic import TypeAdapter
 
 from workers.models import Document, FailureRecord, IndexMessage, PageMessage, ParsedPage
 
+
+def _bundle_of(model: Any) -> TypeAdapter[Any]:
+    """A task's argument: a JSON array of 1 to ``GLEANER_BUNDLE_PAGES`` messages of ``model``."""
+    bundle: Any = Annotated[list[model], Len(min_length=1)]
+    return TypeAdapter(bundle)
+
+
 MESSAGES_DIR = Path(__file__).resolve().parents[1] / "schemas" / "messages"
 MODELS: dict[str, Any] = {
     "page-message": PageMessage, "parsed-page": ParsedPage, "index-message": IndexMessage,
     "document": Document, "failure-record": FailureRecord,
-    "parse-bundle": TypeAdapter(Annotated[list[PageMessage], Len(min_length=1)]),
-    "enrich-bundle": TypeAdapter(Annotated[list[ParsedPage], Len(min_length=1)]),
-    "index-bundle": TypeAdapter(Annotated[list[IndexMessage], Len(min_length=1)]),
+    "parse-bundle": _bundle_of(PageMessage),
+    "enrich-bundle": _bundle_of(ParsedPage),
+    "index-bundle": _bundle_of(IndexMessage),
 }
 
 

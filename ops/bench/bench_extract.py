@@ -1,140 +1,214 @@
 #!/usr/bin/env python3
-"""Main-text extraction benchmark: Gleaner's cleaners vs trafilatura and jusText, side by side.
+"""Main-content extraction benchmark (``make bench-extract``): Gleaner next to trafilatura, one run.
 
-Runs the shared scorer (``tools/extraction_score.py``) once per extractor and dev set, each in
-its own process, and prints one table:
+Every Gleaner figure on dev data is out of fold: the pages of fold k (five folds grouped by
+registrable domain, ``ops/train/datasets.py``) are cleaned with the models trained without fold k
+(``.cache/models/fold-k/``, through ``GLEANER_MODEL_DIR``). Missing fold models are trained first
+(``ops/train/train_html.py --no-final``; the time it took is printed).
 
-    set      extractor                  F1     P      R      pages/s
-    html     gleaner clean_html         ...
-    html     trafilatura precision      ...
-    html     jusText                    ...
-    text     gleaner clean_text_dump    ...
-    ...
+1. WCXB dev (1,497 pages, 7 page types): ``gleaner parse`` itself (the CLI, in chunks of 150 pages,
+   start-up included), fold by fold, next to trafilatura default and favor_precision (comments
+   off) on the same pages; word F1/P/R per page type, snippet rates, empty pages, metadata
+   (title/author/date as ``gleaner parse`` gives them), page-type accuracy, pages/s. The tables
+   and metrics are the reference scorer's (``tools/wcxb_score.py``).
+2. ScrapingHub dev (HTML): shingle F1/P/R (``tools/extraction_score.py``'s metric) and pages/s
+   (time inside the cleaning function), out of fold, with a model trained on WCXB only (its sites
+   barely overlap), and trafilatura default/precision.
+3. Text dumps (``textdump-dev``): the text-dump cleaner, out of fold when it takes model folders,
+   next to trafilatura and jusText on the same dumps.
 
-Data and tools come from the shared folder: ``../shared`` next to the repository root, or
-``$GLEANER_SHARED_DIR``. Gleaner's adapters live in this file (``gleaner_html``,
-``gleaner_text``) so the scorer can load them with ``--func this_file.py:NAME``; the others are
-the shared adapters (``tools/extraction_adapters.py``). Always exits 0: a missing extractor or
-data set is printed as ``n/a``.
+    python ops/bench/bench_extract.py [--sets wcxb,scrapinghub,text] [--limit N]
 
-    python ops/bench/bench_extract.py [--sets html,text] [--repeat N]
+Timings are indicative unless the machine is quiet (run it under the heavy lock).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import importlib.util
+import inspect
 import os
-import re
+import subprocess
 import sys
+import time
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
-if str(HERE.parent) not in sys.path:  # also loaded by path, as the scorer's --func module
-    sys.path.insert(0, str(HERE.parent))
-from common import REPO, run_scorer, shared_dir  # noqa: E402
+REPO = HERE.parents[2]
+for path in (str(REPO), str(HERE.parent)):
+    if path not in sys.path:
+        sys.path.insert(0, path)
 
-LAST_LINE = re.compile(r"F1 (?P<f1>[\d.]+) P (?P<p>[\d.]+) R (?P<r>[\d.]+) pages (?P<pages>\d+) pages_per_s (?P<speed>[\d.]+|nan|inf)")
+from common import shared_dir  # noqa: E402
 
+from ops.train.datasets import FOLDS, scrapinghub_pages, textdump_pages, wcxb_pages  # noqa: E402
 
-def _repo_on_path() -> None:
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-
-
-# ----------------------------------------------------------------------------- adapters (scorer --func)
+MODELS = REPO / ".cache" / "models"
+FOLD_MODEL = "html_blocks.lgb.txt.gz"
 
 
-def gleaner_html(html: str, url: str | None = None) -> str:
-    """Gleaner's HTML stage, body only."""
-    _repo_on_path()
-    from workers.stages.clean_html import clean_html
-
-    return clean_html(html, url or None).body
-
-
-def gleaner_text(text: str, url: str | None = None) -> str:
-    """Gleaner's text-dump stage, body only."""
-    _repo_on_path()
-    from workers.stages.clean_text import clean_text_dump
-
-    return clean_text_dump(text, url or None).body
+def _tool(name: str):
+    spec = importlib.util.spec_from_file_location(f"_tool_{name}", shared_dir() / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-# ----------------------------------------------------------------------------- runner
+def fold_dir(k: int) -> Path:
+    return MODELS / f"fold-{k}"
 
 
-def _available(module: str, attr: str) -> bool:
-    _repo_on_path()
+def ensure_fold_models() -> None:
+    missing = [k for k in range(FOLDS) if not (fold_dir(k) / FOLD_MODEL).is_file()]
+    if not (MODELS / "wcxb-only" / FOLD_MODEL).is_file():
+        missing.append("wcxb-only")
+    if not missing:
+        print(f"fold models: {MODELS}/fold-0..{FOLDS - 1}, wcxb-only (present)")
+        return
+    print(f"fold models missing ({missing}): training them (ops/train/train_html.py --no-final --wcxb-only) ...",
+          flush=True)
+    started = time.time()
+    subprocess.run([sys.executable, str(REPO / "ops" / "train" / "train_html.py"), "--no-final", "--wcxb-only",
+                    "--no-fit"], check=True, cwd=str(REPO))
+    print(f"fold models trained in {time.time() - started:.0f} s")
+
+
+# ----------------------------------------------------------------------------- WCXB
+
+
+def bench_wcxb(limit: int | None) -> None:
+    tool = _tool("wcxb_score")
+    data = shared_dir() / "bench" / "wcxb-dev"
+    gt = tool.load(data)
+    folds = {p.id: p.fold for p in wcxb_pages(data)}
+    ids = sorted(gt)[:limit] if limit else sorted(gt)
+    gt = {i: gt[i] for i in ids}
+    print(f"\n== WCXB dev: {len(ids)} pages, Gleaner out of fold ({FOLDS} folds by domain) ==")
+    out: dict = {}
+    spent = 0.0
+    saved = os.environ.get("GLEANER_MODEL_DIR")
     try:
-        return hasattr(importlib.import_module(module), attr)
-    except Exception:  # noqa: BLE001 - any import failure means "not there yet"
-        return False
+        for k in range(FOLDS):
+            fold_ids = [i for i in ids if folds[i] == k]
+            os.environ["GLEANER_MODEL_DIR"] = str(fold_dir(k))
+            got, secs = tool.run_gleaner(data, fold_ids)
+            out.update(got)
+            spent += secs
+    finally:
+        if saved is None:
+            os.environ.pop("GLEANER_MODEL_DIR", None)
+        else:
+            os.environ["GLEANER_MODEL_DIR"] = saved
+    tool.report("gleaner parse (CV)", gt, out, spent)
+    tool.metadata(gt, out)
+    types = Counter(str((out.get(i) or {}).get("page_type")) == gt[i]["type"] for i in ids)
+    print(f"  page_type accuracy (CV) {types[True] / len(ids):.3f} of {len(ids)}")
+    traf, traf_s = tool.run_trafilatura(data, ids)
+    tool.report("trafilatura default", gt, traf, traf_s)
+    prec, prec_s = tool.run_trafilatura(data, ids, favor_precision=True)
+    tool.report("trafilatura favor_precision", gt, prec, prec_s)
+    res = tool.RESULTS
+    ratio = res["gleaner parse (CV)"]["pages_per_s"] / res["trafilatura default"]["pages_per_s"]
+    print(f"\n  speed: gleaner parse {res['gleaner parse (CV)']['pages_per_s']:.1f} pages/s, trafilatura default "
+          f"{res['trafilatura default']['pages_per_s']:.1f} pages/s: ratio {ratio:.2f} (goal >= 0.8)")
+    per_type = " ".join(
+        f"{t} {res['gleaner parse (CV)'].get(t, float('nan')):.3f}/{res['trafilatura default'].get(t, float('nan')):.3f}"
+        for t in tool.TYPES)
+    print(f"  per type gleaner/trafilatura: {per_type}")
+    print(f"wcxb_cv gleaner_F1 {res['gleaner parse (CV)']['ALL']:.3f} trafilatura_F1 "
+          f"{res['trafilatura default']['ALL']:.3f} page_type_acc {types[True] / len(ids):.3f} speed_ratio {ratio:.2f}")
 
 
-def score_extractor(scorer: Path, data: Path, func: str, pass_url: bool, repeat: int) -> dict | str:
-    cmd = [sys.executable, str(scorer), "--data", str(data), "--func", func, "--bootstrap", "0", "--quiet"]
-    if pass_url:
-        cmd.append("--pass-url")
-    if repeat > 1:
-        cmd += ["--repeat", str(repeat)]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
-    return run_scorer(cmd, LAST_LINE, timeout=1800, env=env)
+# ----------------------------------------------------------------------------- ScrapingHub
+
+
+def _timed(func, pages: list, texts: dict) -> tuple[dict, float]:
+    outs, spent = {}, 0.0
+    if pages:
+        func(texts[pages[0].id], pages[0].url)  # warm-up, as extraction_score does
+    for page in pages:
+        started = time.perf_counter()
+        try:
+            outs[page.id] = func(texts[page.id], page.url) or ""
+        except Exception:  # noqa: BLE001 - a crash scores as an empty output
+            outs[page.id] = ""
+        spent += time.perf_counter() - started
+    return outs, spent
+
+
+def _shingle_row(tool, name: str, pages: list, outs: dict, spent: float) -> None:
+    counts = [tool.page_counts(p.gold_body, outs.get(p.id, "")) for p in pages]
+    precision, recall, f1 = tool.corpus_scores(counts)
+    empty = sum(1 for p in pages if not tool.tokens(outs.get(p.id, "")))
+    speed = len(pages) / spent if spent else float("nan")
+    print(f"  {name:<34} F1 {f1:.3f} P {precision:.3f} R {recall:.3f} empty {empty:>3} pages {len(pages)} "
+          f"pages_per_s {speed:.1f}")
+
+
+def bench_html_set(label: str, pages: list, html_cleaner, other: dict) -> None:
+    tool = _tool("extraction_score")
+    texts = {p.id: p.read() for p in pages}
+    print(f"\n== {label}: {len(pages)} pages ==")
+    outs, spent = {}, 0.0
+    for k in range(FOLDS):
+        fold_pages = [p for p in pages if p.fold == k]
+        got, secs = _timed(lambda text, url, k=k: html_cleaner(text, url, fold_dir(k)), fold_pages, texts)
+        outs.update(got)
+        spent += secs
+    _shingle_row(tool, "gleaner (CV)", pages, outs, spent)
+    if other.get("wcxb_only"):
+        got, secs = _timed(lambda text, url: html_cleaner(text, url, MODELS / "wcxb-only"), pages, texts)
+        _shingle_row(tool, "gleaner (model trained on WCXB only)", pages, got, secs)
+    for name, func in other.get("baselines", {}).items():
+        got, secs = _timed(lambda text, url, func=func: func(text), pages, texts)
+        _shingle_row(tool, name, pages, got, secs)
+
+
+def gleaner_html(text: str, url: str | None, model_dir: Path | None) -> str:
+    from workers.stages.html import clean_html
+
+    return clean_html(text, url or None, model_dir=model_dir).body
+
+
+def _text_cleaner():
+    """The text-dump cleaner: the textdump package's when it has one, else clean_text_dump."""
+    try:
+        from workers.stages.textdump import clean_text_dump  # type: ignore[attr-defined]
+    except ImportError:
+        from workers.stages.clean_text import clean_text_dump
+    takes_models = "model_dir" in inspect.signature(clean_text_dump).parameters
+
+    def clean(text: str, url: str | None, model_dir: Path | None) -> str:
+        if takes_models:
+            return clean_text_dump(text, url or None, model_dir=model_dir).body
+        return clean_text_dump(text, url or None).body
+
+    return clean
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sets", default="html,text", help="comma-separated: html, text (default both)")
-    ap.add_argument("--repeat", type=int, default=1, help="timing passes per extractor (speed of the first)")
+    ap.add_argument("--sets", default="wcxb,scrapinghub,text")
+    ap.add_argument("--limit", type=int, help="WCXB: first N pages only (quick check)")
     args = ap.parse_args()
-
-    shared = shared_dir()
-    scorer = shared / "tools" / "extraction_score.py"
-    adapters = shared / "tools" / "extraction_adapters.py"
-    me = str(HERE)
-    plan = {
-        "html": (
-            shared / "bench" / "extraction-dev",
-            [
-                ("gleaner clean_html", f"{me}:gleaner_html", True, ("workers.stages.clean_html", "clean_html")),
-                ("trafilatura precision", f"{adapters}:trafilatura_precision", False, None),
-                ("jusText", f"{adapters}:justext_default", False, None),
-            ],
-        ),
-        "text": (
-            shared / "bench" / "textdump-dev",
-            [
-                ("gleaner clean_text_dump", f"{me}:gleaner_text", True, ("workers.stages.clean_text", "clean_text_dump")),
-                ("trafilatura precision", f"{adapters}:text_trafilatura_precision", False, None),
-                ("jusText", f"{adapters}:text_justext_default", False, None),
-            ],
-        ),
-    }
-
-    print(f"shared: {shared}")
-    header = f"{'set':<6} {'extractor':<25} {'F1':>6} {'P':>6} {'R':>6} {'pages':>6} {'pages/s':>8}"
-    print(header)
-    print("-" * len(header))
-    for set_name in [s.strip() for s in args.sets.split(",") if s.strip()]:
-        if set_name not in plan:
-            print(f"{set_name:<6} unknown set")
-            continue
-        data, rows = plan[set_name]
-        for label, func, pass_url, needs in rows:
-            if not scorer.is_file() or not (data / "ground-truth.json").is_file():
-                result: dict | str = "n/a (no shared data/tools)"
-            elif needs and not _available(*needs):
-                result = "n/a (not available)"
-            else:
-                result = score_extractor(scorer, data, func, pass_url, args.repeat)
-            if isinstance(result, dict):
-                print(
-                    f"{set_name:<6} {label:<25} {float(result['f1']):>6.3f} {float(result['p']):>6.3f} "
-                    f"{float(result['r']):>6.3f} {result['pages']:>6} {result['speed']:>8}",
-                    flush=True,
-                )
-            else:
-                print(f"{set_name:<6} {label:<25} {result}", flush=True)
+    sets = {s.strip() for s in args.sets.split(",") if s.strip()}
+    print(f"shared: {shared_dir()}")
+    ensure_fold_models()
+    adapters = _tool("extraction_adapters")
+    if "wcxb" in sets:
+        bench_wcxb(args.limit)
+    if "scrapinghub" in sets:
+        bench_html_set("ScrapingHub dev (HTML), shingle F1", scrapinghub_pages(), gleaner_html, {
+            "wcxb_only": True,
+            "baselines": {"trafilatura default (comments off)": adapters.trafilatura_nocomments,
+                          "trafilatura favor_precision": adapters.trafilatura_precision},
+        })
+    if "text" in sets:
+        bench_html_set("Text dumps (textdump-dev), shingle F1", textdump_pages(), _text_cleaner(), {
+            "baselines": {"trafilatura precision on the lines": adapters.text_trafilatura_precision,
+                          "jusText on the lines": adapters.text_justext_default},
+        })
     return 0
 
 

@@ -612,8 +612,14 @@ def load_docs(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:
     return docs
 
 
+def index_message(doc_id: str, doc: dict[str, Any], seq: int | None = None) -> dict[str, Any]:
+    """An index-queue message as the enrich stage writes it: the page's reference at its top."""
+    ref = {key: doc.get(key) for key in ("url", "collection", "batch_id")}
+    return {"source": doc.get("source") or "bench", **ref, "seq": seq, "doc_id": doc_id, "document": doc}
+
+
 def index_messages(docs: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
-    return [{"doc_id": doc_id, "document": doc} for doc_id, doc in docs]
+    return [index_message(doc_id, doc) for doc_id, doc in docs]
 
 
 def stage_items(messages: list[dict[str, Any]]) -> list[Any]:
@@ -723,15 +729,15 @@ def run_index_worker(docs: list[tuple[str, dict[str, Any]]], batch_id: str, time
     from celery import signature
     from kombu import Queue
 
-    from workers.celery_app import app
     from workers.config import get_settings
+    from workers.delivery.app import app
     from workers.runtime import progress_store
 
     store = progress_store()
     meter = CpuMeter(read_pid("worker-index"))
     es_meter = CpuMeter(read_pid("elasticsearch"))
     bundle = get_settings().bundle_pages
-    msgs = [{"doc_id": doc_id, "document": doc, "seq": seq} for seq, (doc_id, doc) in enumerate(docs)]
+    msgs = [index_message(doc_id, doc, seq) for seq, (doc_id, doc) in enumerate(docs)]
     staging = f"bench-staging-{secrets.token_hex(3)}"
     t_enq = time.monotonic()
     with app.connection_for_write() as conn:
@@ -1017,12 +1023,12 @@ def run_memory(pages: list[tuple[str, str]], n: int, sample_s: float, timeout: f
 
     from celery import chain
 
-    from workers.celery_app import app
     from workers.config import get_settings
+    from workers.delivery.app import app
+    from workers.errors import PermanentPageError
     from workers.models import RawPage
     from workers.producer import new_batch_id
     from workers.runtime import progress_store
-    from workers.stages.errors import PermanentPageError
     from workers.stages.parse import ParseLimits, parse_page
     from workers.stages.urls import document_id
 
@@ -1046,7 +1052,7 @@ def run_memory(pages: list[tuple[str, str]], n: int, sample_s: float, timeout: f
             time.sleep(0.2)
     logf = (stack_dir() / "logs" / "worker-enrich-memory.log").open("a")
     worker = subprocess.Popen(
-        [str(REPO / ".venv" / "bin" / "celery"), "-A", "workers.celery_app", "worker", "-Q", "enrich",
+        [str(REPO / ".venv" / "bin" / "celery"), "-A", "workers.delivery.app", "worker", "-Q", "enrich",
          "-n", "enrich-memory@%h", "--pool", "prefork", "--concurrency", "1", "--loglevel", "WARNING",
          "--without-gossip", "--without-mingle"], env=base_env(), stdout=logf, stderr=subprocess.STDOUT, cwd=str(REPO))
     store = progress_store()
@@ -1099,12 +1105,12 @@ def run_memory(pages: list[tuple[str, str]], n: int, sample_s: float, timeout: f
 
 def stage_costs(pages: list[tuple[str, str]], n: int, tmp: Path) -> dict[str, Any]:
     from workers.config import get_settings
+    from workers.errors import PermanentPageError
+    from workers.inputs import iter_inputs
     from workers.messages import pack_page, unpack_page
-    from workers.models import IndexMessage, PageMessage, ParsedPage
-    from workers.sources import RawPage, iter_inputs
+    from workers.models import IndexMessage, PageMessage, ParsedPage, RawPage
     from workers.stages.assemble import assemble_document
     from workers.stages.entities import EntityInput, extract_entities_batch, load_ner, ner_model_version
-    from workers.stages.errors import PermanentPageError
     from workers.stages.parse import ParseLimits, parse_page
     from workers.store.elastic import bulk_index, index_item
 

@@ -4,7 +4,7 @@ The ``stack`` fixture starts Redis, an Elasticsearch node and the three worker p
 ``ops/stack.sh up`` under a temporary ``GLEANER_STACK_DIR`` on other ports (Redis 6391,
 Elasticsearch 9211 unless ``GLEANER_FAULTS_REDIS_PORT`` / ``GLEANER_FAULTS_ES_PORT`` say otherwise),
 with timings shortened for tests. The tests kill its processes by the pids in its own pid files
-only, and ``ops/stack.sh down`` stops it at the end. Nothing here imports ``workers.celery_app``
+only, and ``ops/stack.sh down`` stops it at the end. Nothing here imports ``workers.delivery.app``
 (whose configuration is read once per process): the tests talk to the private stack through their
 own Redis and Elasticsearch clients and through ``gleaner`` subprocesses with the private
 environment.

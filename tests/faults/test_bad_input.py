@@ -39,7 +39,7 @@ class _Listener(BaseHTTPRequestHandler):
 
 def _expected_inputs(paths: list[Path]) -> tuple[dict[str, str | None], int]:
     """Source -> URL of every page among the inputs (the producer's own reading), and the non-pages."""
-    from workers.sources import Skipped, iter_inputs
+    from workers.inputs import Skipped, iter_inputs
 
     pages, others = {}, 0
     for item in iter_inputs([str(p) for p in paths], max_bytes=MAX_PAGE_BYTES):

@@ -37,8 +37,8 @@ def test_compose_and_local_stack_run_redis_alike() -> None:
 
 
 def test_at_least_once_settings() -> None:
-    from workers.broker_transport import GleanerRedisTransport
-    from workers.celery_app import app
+    from workers.delivery.app import app
+    from workers.delivery.transport import GleanerRedisTransport
 
     conf = app.conf
     assert conf.task_acks_late and conf.task_reject_on_worker_lost and conf.task_acks_on_timeout is False
@@ -51,7 +51,7 @@ def test_at_least_once_settings() -> None:
 
 def test_retry_backoff_has_jitter_and_stays_below_the_visibility_timeout() -> None:
     from workers.config import get_settings
-    from workers.tasks import _retry_delay
+    from workers.delivery.bundles import _retry_delay
 
     settings = get_settings()
     for retries in range(0, 12):
@@ -63,7 +63,7 @@ def test_retry_backoff_has_jitter_and_stays_below_the_visibility_timeout() -> No
 
 
 def test_broker_retry_policy_waits_about_as_long_as_asked() -> None:
-    from workers.celery_app import broker_retry_policy
+    from workers.delivery.broker_wait import broker_retry_policy
 
     for wait in (1, 3, 30, 60, 300):
         policy = broker_retry_policy(wait)
@@ -170,7 +170,7 @@ def _task(redelivered: bool = False, retries: int = 0):
 
 @pytest.fixture
 def wired(monkeypatch):
-    import workers.tasks as tasks
+    import workers.delivery.bundles as tasks
 
     redis, stores = _FakeRedis(), _Stores()
     sent: list[tuple] = []
@@ -191,7 +191,7 @@ def _page(seq: int) -> dict:
 
 def _stage_ok(messages):
     """A stage that hands every page on."""
-    from workers.tasks import BundleOutcome
+    from workers.delivery.bundles import BundleOutcome
 
     return BundleOutcome(done=[(m, {"next": m["seq"]}) for m in messages])
 
@@ -273,7 +273,7 @@ def test_a_bundle_goes_on_as_one_message_and_counts_its_pages(wired) -> None:
 
 
 def test_a_bad_page_fails_alone_and_its_bundle_goes_on(wired) -> None:
-    from workers.stages.errors import PermanentPageError
+    from workers.errors import PermanentPageError
 
     tasks, _, stores = wired
 
@@ -386,7 +386,7 @@ def test_a_retry_that_cannot_be_published_requeues_instead_of_dropping(wired) ->
 
 
 def test_a_single_page_message_of_an_earlier_version_is_a_bundle_of_one() -> None:
-    from workers.tasks import as_bundle
+    from workers.delivery.bundles import as_bundle
 
     assert as_bundle({"source": "a"}) == [{"source": "a"}]
     assert as_bundle([{"source": "a"}, {"source": "b"}]) == [{"source": "a"}, {"source": "b"}]

@@ -121,7 +121,7 @@ import json, sys, time
 from workers import tasks
 stage, path = sys.argv[1], sys.argv[2]
 bundle = json.load(open(path))
-task = getattr(tasks, stage)
+task = tasks.TASKS[stage]
 task.apply(args=([],))  # imports and connections made before the clock starts
 started = time.monotonic()
 result = task.apply(args=(bundle,))

@@ -20,8 +20,8 @@ GLEANER = str(Path(sys.executable).with_name("gleaner"))
 
 
 def _stack_is_up() -> bool:
+    from workers.delivery.queues import workers_by_queue
     from workers.runtime import es_client, redis_client
-    from workers.store.queues import workers_by_queue
 
     try:
         redis_client().ping()

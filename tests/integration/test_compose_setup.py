@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.compose_files import load_compose, load_setup_module, parse_env_file, ENV_EXAMPLE
+from tests.compose_files import ENV_EXAMPLE, load_compose, load_setup_module, parse_env_file
 from tests.es_requests import RecordingProxy, Requirement, missing_privileges, requirements, unneeded_privileges
 from tests.helpers import batch_id_in, wait_until
 

@@ -256,7 +256,7 @@ def test_search_text_shows_ranked_hits_snippets_and_facets(corpus):
     assert result.returncode == 0, result.stderr
     text = result.stdout
     assert text.splitlines()[0] == "3 pages match"
-    for n, title in enumerate(corpus.titles, 1):
+    for title in corpus.titles:
         assert title in text
     assert "1. " in text and "2. " in text and "3. " in text
     assert f"https://{corpus.host_a}/2021/03/summit" in text  # the URL
@@ -376,20 +376,22 @@ def test_setup_copies_failures_to_the_failures_index(failed_batch, es):
 
 
 def test_mirror_failure_copies_a_record_to_the_failures_index_in_the_background(es):
-    """The hook the failure store calls when it records a failure (see workers/store/failure_index.py)."""
+    """The hook the runtime gives the failure store, called when it records a failure (see
+    workers/store/failure_index.py)."""
     from datetime import datetime, timezone
 
     from workers.models import FailureRecord
-    from workers.store.failure_index import FAILURES_INDEX, flush_mirror, mirror_failure
+    from workers.runtime import failure_mirror
+    from workers.store.failure_index import FAILURES_INDEX
 
     now = datetime.now(timezone.utc)
     rid = f"mirror-{uuid.uuid4().hex[:12]}"
     record = FailureRecord(id=rid, stage="enrich", reason="boom", error="internal_error", source="/x.html",
                            url="https://www.mirror.example.org/a", first_failed_at=now, last_failed_at=now)
     started = time.monotonic()
-    mirror_failure(record)
+    failure_mirror().put(record)
     assert time.monotonic() - started < 0.5, "the hook must not wait for Elasticsearch"
-    assert flush_mirror(timeout=30)
+    assert failure_mirror().flush(timeout=30)
     doc = es.get(index=FAILURES_INDEX, id=rid)["_source"]
     assert doc["domain"] == "mirror.example.org" and doc["retryable"] is False and doc["error"] == "internal_error"
     es.delete(index=FAILURES_INDEX, id=rid, refresh=True)

@@ -161,11 +161,11 @@ def test_a_document_elasticsearch_refuses_fails_alone_in_its_bundle(es, alias, c
     overflows): two are indexed, the third is a recorded failure with Elasticsearch's reason."""
     from celery import signature
 
-    from workers.celery_app import app
+    from tests.helpers import wait_until
+    from workers.delivery.app import app
     from workers.producer import new_batch_id
     from workers.runtime import progress_store
     from workers.stages.urls import document_id
-    from tests.helpers import wait_until
 
     (doc,) = jsonl(gleaner("process", str(example_page)).stdout)
     batch_id = new_batch_id()
@@ -205,7 +205,8 @@ def test_the_producer_waits_for_room_in_the_parse_queue(tmp_path):
     from tests.helpers import wait_until
     from tests.integration.conftest import GLEANER, ROOT
     from workers.config import get_settings
-    from workers.producer import _IN_FLIGHT, _ROOM_EVERY
+    from workers.delivery.publisher import IN_FLIGHT
+    from workers.producer import ROOM_EVERY
 
     for i in range(40):
         (tmp_path / f"p{i}.html").write_text(f"<html><body><p>page {i}</p></body></html>")
@@ -219,7 +220,7 @@ def test_the_producer_waits_for_room_in_the_parse_queue(tmp_path):
         wait_until(lambda: client.llen("parse") >= 4, timeout=30, what="the producer to fill the queue")
         time.sleep(2)
         assert proc.poll() is None, "the producer waits while the queue is full"
-        assert client.llen("parse") <= 4 + _ROOM_EVERY + _IN_FLIGHT, "it looks at the depth every 8 groups"
+        assert client.llen("parse") <= 4 + ROOM_EVERY + IN_FLIGHT, "it looks at the depth every 8 groups"
         while proc.poll() is None:  # a worker draining the queue
             client.lpop("parse")
             time.sleep(0.05)

@@ -39,8 +39,8 @@ def counts(store: ProgressStore, batch_id: str) -> tuple[int, int]:
 def test_redelivered_outcomes_count_once(store, batch):
     store.finish_many(batch, [0, 1], "indexed")
     store.finish_many(batch, [0, 1, None], "indexed")
-    store.finish(batch, 2, "failed")
-    store.finish(batch, 2, "failed")
+    store.finish_many(batch, [2], "failed")
+    store.finish_many(batch, [2], "failed")
     assert counts(store, batch) == (2, 1)
     assert not store.get(batch).complete
 
@@ -56,16 +56,16 @@ def test_a_failed_page_indexed_by_a_retry_moves_to_indexed(store, batch):
 
 
 def test_an_indexed_page_stays_indexed(store, batch):
-    store.finish(batch, 0, "indexed")
-    store.finish(batch, 0, "failed")  # a second delivery of the page that failed later on
-    store.finish(batch, 0, "indexed")
+    store.finish_many(batch, [0], "indexed")
+    store.finish_many(batch, [0], "failed")  # a second delivery of the page that failed later on
+    store.finish_many(batch, [0], "indexed")
     assert counts(store, batch) == (1, 0)
 
 
 def test_concurrent_outcomes_of_one_page_count_once(store, batch):
     outcomes = ["failed", "indexed"] * 50
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda outcome: store.finish(batch, 3, outcome), outcomes))
+        list(pool.map(lambda outcome: store.finish_many(batch, [3], outcome), outcomes))
     # whichever came first, an indexed outcome follows it: the page ends indexed, counted once
     assert counts(store, batch) == (1, 0)
     assert store.redis.ttl(f"gleaner:batch:{batch}:done") > 0
@@ -73,4 +73,4 @@ def test_concurrent_outcomes_of_one_page_count_once(store, batch):
 
 def test_an_unknown_outcome_is_refused(store, batch):
     with pytest.raises(ValueError, match="unknown outcome"):
-        store.finish(batch, 0, "parsed")
+        store.finish_many(batch, [0], "parsed")

@@ -200,8 +200,8 @@ def test_dashboard_has_the_promised_panels():
                 charts.setdefault(lens["title"], set()).add((column["operationType"], column.get("sourceField")))
     used = set().union(*charts.values())
     assert ("date_histogram", "published_at") in used  # pages over time
-    for field in ("persons", "organizations", "locations", "domain", "language"):
-        assert ("terms", field) in used, field  # top persons, organizations, places, sites, languages
+    for field in ("persons", "organizations", "locations", "domain", "language", "page_type"):
+        assert ("terms", field) in used, field  # top persons, organizations, places, sites, languages, page types
     failures = [title for title, cols in charts.items() if ("terms", "error") in cols]
     assert failures, "failures by reason"
     searches = [p for p in _panels() if p["type"] == "search"]

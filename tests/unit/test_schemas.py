@@ -2,9 +2,9 @@ import json
 
 import pytest
 
+from workers.models import Document
 from workers.schemas import MESSAGES_DIR, render_schemas
 from workers.store.elastic import TEMPLATE_FILE, load_template
-from workers.models import Document
 
 pytestmark = pytest.mark.unit
 

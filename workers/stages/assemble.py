@@ -14,10 +14,10 @@ from workers.stages.text_stats import count_words
 def assemble_document(
     page: ParsedPage, entities: list[Entity], *, ner_model: str | None, ingested_at: datetime
 ) -> Document:
-    ex = page.extraction
+    ex, ref = page.extraction, page.page
     persons, organizations, locations = split_by_label(entities)
     return Document(
-        url=page.url,
+        url=ref.url,
         canonical_url=ex.canonical_url,
         domain=page.domain,
         site_name=ex.site_name,
@@ -27,6 +27,7 @@ def assemble_document(
         published_at=ex.published_at,
         language=page.language,
         tags=ex.tags,
+        page_type=ex.page_type,
         body=ex.body,
         word_count=count_words(ex.body),
         entities=entities,
@@ -35,9 +36,9 @@ def assemble_document(
         locations=locations,
         content_hash=content_hash(ex.body),
         simhash=simhash(ex.body),
-        source=page.source,
-        collection=page.collection,
-        batch_id=page.batch_id,
+        source=ref.source,
+        collection=ref.collection,
+        batch_id=ref.batch_id,
         fetched_at=page.fetched_at,
         ingested_at=ingested_at,
         pipeline=PipelineInfo(extractor=page.extractor, ner_model=ner_model, gleaner=__version__),

@@ -7,7 +7,7 @@ import re
 
 import charset_normalizer
 
-from workers.stages.errors import PermanentPageError
+from workers.errors import PermanentPageError
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -109,15 +109,15 @@ def decode_bytes(raw: bytes, declared_charset: str | None = None) -> tuple[str, 
             return text, encoding
     # Bytes that are valid UTF-8 are UTF-8, whatever a (often stale) declaration says: other
     # encodings' non-ASCII text is practically never valid UTF-8 by accident.
-    candidates = ["utf-8", _normalize_charset(declared_charset)]
+    candidates: list[str | None] = ["utf-8", _normalize_charset(declared_charset)]
     meta = _META_CHARSET.search(raw[:8192])
     if meta:
         candidates.append(_normalize_charset(meta.group(1).decode("ascii", "ignore")))
-    for encoding in candidates:
-        if not encoding:
+    for candidate in candidates:
+        if not candidate:
             continue
         try:
-            return raw.decode(encoding), encoding
+            return raw.decode(candidate), candidate
         except (UnicodeDecodeError, LookupError):
             continue
     best = charset_normalizer.from_bytes(raw[:200_000]).best()

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import trafilatura
+from pathlib import Path
 
 from workers import __version__
+from workers.errors import PermanentPageError
 from workers.models import Extraction, ParsedPage, RawPage
-from workers.stages.clean_html import clean_html
 from workers.stages.clean_text import clean_text_dump
 from workers.stages.decode import decode_bytes, looks_like_html
-from workers.stages.errors import PermanentPageError
 from workers.stages.fingerprints import normalize_text
+from workers.stages.html import clean_html
 from workers.stages.language import detect_language
 from workers.stages.text_stats import count_words
 from workers.stages.urls import document_id, domain_of
 
-HTML_EXTRACTOR = f"gleaner-html-{__version__}+trafilatura-{trafilatura.__version__}"
+HTML_EXTRACTOR = f"gleaner-html-{__version__}"
 TEXT_EXTRACTOR = f"gleaner-textdump-{__version__}"
 
 
@@ -27,11 +26,15 @@ class ParseLimits:
     min_body_words: int = 20
 
 
-def parse_page(page: RawPage, *, batch_id: str | None = None, limits: ParseLimits = ParseLimits()) -> ParsedPage:
-    """Decode, classify, clean and describe one page.
+def parse_page(
+    page: RawPage, *, batch_id: str | None = None, seq: int | None = None, limits: ParseLimits = ParseLimits(),
+    model_dir: Path | None = None,
+) -> ParsedPage:
+    """Decode, classify, clean and describe one page, page ``seq`` of batch ``batch_id``.
 
-    Raises ``PermanentPageError`` when the page cannot become a document: binary or empty
-    content, or too little text left after cleaning.
+    ``model_dir`` (``GLEANER_MODEL_DIR``) holds model files that replace the shipped ones of the
+    cleaners (``workers/stages/model_files.py``). Raises ``PermanentPageError`` when the page
+    cannot become a document: binary or empty content, or too little text left after cleaning.
     """
     text, _encoding = decode_bytes(page.content, page.charset)
     text = text.replace("\x00", "")
@@ -39,22 +42,19 @@ def parse_page(page: RawPage, *, batch_id: str | None = None, limits: ParseLimit
         text = text[: limits.max_text_chars]
     kind = page.kind or ("html" if looks_like_html(text) else "text")
     if kind == "html":
-        extraction, extractor = clean_html(text, url=page.url), HTML_EXTRACTOR
+        extraction, extractor = clean_html(text, url=page.url, model_dir=model_dir), HTML_EXTRACTOR
     else:
         extraction, extractor = clean_text_dump(text, url=page.url), TEXT_EXTRACTOR
     _require_article(extraction, limits)
     url = page.url or extraction.canonical_url
     return ParsedPage(
+        **page.ref(batch_id=batch_id, seq=seq).model_dump(),
         doc_id=document_id(url, normalize_text(extraction.body)),
-        url=page.url,
         domain=domain_of(url),
-        source=page.source,
         kind=kind,
         extraction=extraction,
         language=detect_language(extraction.body) or extraction.language,
         fetched_at=page.fetched_at,
-        collection=page.collection,
-        batch_id=batch_id,
         extractor=extractor,
     )
 

@@ -1,19 +1,21 @@
-"""Elasticsearch: client, index template and write alias, bulk writes, search."""
+"""Elasticsearch: client, index template and write alias, bulk writes, cluster health (search: ``search.py``)."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from elasticsearch import ApiError, Elasticsearch, helpers
+from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 from elasticsearch.serializer import OrjsonSerializer
 
 from workers.config import Settings
+from workers.dates import parse_datetime
+from workers.errors import PermanentPageError, TransientError
 from workers.models import Document
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,19 @@ def make_client(settings: Settings) -> Elasticsearch:
         kwargs["ca_certs"] = settings.es_ca_certs
     # orjson writes bulk bodies and reads their responses several times faster than the stdlib.
     return Elasticsearch(settings.es_url, serializer=OrjsonSerializer(), **kwargs)
+
+
+def as_gleaner_error(exc: Exception) -> Exception:
+    """The Elasticsearch client's errors in Gleaner's tree (``workers/errors.py``): a 4xx other than
+    429 is the request's fault (``rejected``); a 429, a 5xx, a connection error or a timeout is
+    transient. Anything else is returned as it is."""
+    if isinstance(exc, ApiError):
+        if 400 <= exc.status_code < 500 and exc.status_code != 429:
+            return PermanentPageError("rejected", str(exc)[:1000])
+        return TransientError(f"{type(exc).__name__}: {exc}"[:1000])
+    if isinstance(exc, TransportError | ConnectionError | TimeoutError):
+        return TransientError(f"{type(exc).__name__}: {exc}"[:1000])
+    return exc
 
 
 def load_template(alias: str) -> dict[str, Any]:
@@ -61,10 +76,11 @@ def ensure_index(client: Elasticsearch, alias: str, *, update_template: bool = F
     if exists:
         # Indices made by template version 1 refreshed every second, searched or not.
         client.indices.put_settings(index=alias, settings={"index": {"refresh_interval": None}})
-        # Fields added since the index was made (mapping version 2: near-duplicates); a changed
-        # field is refused by Elasticsearch and needs a new index and a reindex.
+        # Fields added since the alias's indices were made (mapping version 2: page_type and the
+        # near-duplicate fields) are added to them: the mapping is strict, so they would refuse
+        # documents that carry them. A changed field is refused by Elasticsearch: new index, reindex.
         mappings = template["template"]["mappings"]
-        client.indices.put_mapping(index=alias, properties=mappings["properties"], meta=mappings["_meta"])
+        client.indices.put_mapping(index=alias, properties=mappings["properties"], meta=mappings.get("_meta"))
         return False
     try:
         client.indices.create(index=first_index_name(alias), aliases={alias: {"is_write_index": True}})
@@ -96,9 +112,10 @@ def index_item(doc_id: str, document: Document | Mapping[str, Any]) -> IndexItem
     if isinstance(document, Document):
         return IndexItem(doc_id, document.model_dump(mode="json"), external_version(document.fetched_at))
     fetched_at = document.get("fetched_at")
-    if fetched_at is not None and not isinstance(fetched_at, str):
-        raise ValueError(f"fetched_at is not an ISO 8601 time: {fetched_at!r}")
-    return IndexItem(doc_id, document, external_version(datetime.fromisoformat(fetched_at) if fetched_at else None))
+    when = parse_datetime(fetched_at) if isinstance(fetched_at, str) else None
+    if fetched_at is not None and when is None:
+        raise ValueError(f"fetched_at is not a time: {fetched_at!r}")
+    return IndexItem(doc_id, document, external_version(when))
 
 
 def bulk_action(alias: str, item: IndexItem) -> dict[str, Any]:
@@ -168,12 +185,6 @@ def _error_reason(error: Any) -> str:
     return str(error)[:1000] if error else ""
 
 
-def count_documents(client: Elasticsearch, alias: str) -> int:
-    if not client.indices.exists_alias(name=alias):
-        return 0
-    return int(client.count(index=alias)["count"])
-
-
 def cluster_report(client: Elasticsearch, alias: str) -> dict[str, Any]:
     """Health, version and the alias's indices (documents, size) for ``gleaner status``."""
     health = client.cluster.health()
@@ -205,108 +216,3 @@ def cluster_report(client: Elasticsearch, alias: str) -> dict[str, Any]:
     report["alias"] = alias
     report["indices"] = indices
     return report
-
-
-def get_document(client: Elasticsearch, alias: str, doc_id: str) -> dict[str, Any] | None:
-    resp = client.search(index=alias, query={"ids": {"values": [doc_id]}}, size=1)
-    hits = resp["hits"]["hits"]
-    return hits[0]["_source"] if hits else None
-
-
-# Facet name -> keyword field aggregated under the hits.
-FACETS = {"persons": "persons", "organizations": "organizations", "places": "locations", "sites": "domain"}
-# Markers around highlighted terms in snippets (the CLI turns them into styles).
-HIGHLIGHT_PRE, HIGHLIGHT_POST = "\ue000", "\ue001"  # private-use characters, never in pages
-SEARCH_FIELDS = ["title^3", "description^2", "body", "tags^2", "persons^2", "organizations^2", "locations^2"]
-
-
-def _ci_term(field: str, value: str) -> dict[str, Any]:
-    return {"term": {field: {"value": value, "case_insensitive": True}}}
-
-
-def site_filter(site: str) -> dict[str, Any]:
-    """A site by host (``jpost.com`` also matches ``www.jpost.com``) or by publisher name."""
-    host = site.strip().lower()
-    for prefix in ("https://", "http://"):
-        host = host.removeprefix(prefix)
-    host = host.split("/", 1)[0].removeprefix("www.")
-    return {"bool": {"should": [
-        _ci_term("domain", host),
-        {"wildcard": {"domain": {"value": f"*.{host}", "case_insensitive": True}}},
-        _ci_term("site_name", site.strip()),
-    ], "minimum_should_match": 1}}
-
-
-def search_body(
-    query: str,
-    *,
-    persons: list[str] | None = None,
-    organizations: list[str] | None = None,
-    locations: list[str] | None = None,
-    sites: list[str] | None = None,
-    collections: list[str] | None = None,
-    languages: list[str] | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    size: int = 10,
-    offset: int = 0,
-    sort: str = "relevance",
-    facets: int = 10,
-    with_entities: bool = False,
-) -> dict[str, Any]:
-    """The search request of ``gleaner search``. The query needs every word (in any of the
-    fields), and takes ``"phrases"``, ``-word`` and ``a | b``. Every filter is an AND; repeating a filter
-    (two ``persons``) requires both, except sites, collections and languages (any of them).
-    ``since``/``until`` bound ``published_at`` (a date, a datetime or date math like ``now-7d``)."""
-    filters: list[dict[str, Any]] = []
-    for field, values in (("persons", persons), ("organizations", organizations), ("locations", locations)):
-        for value in values or []:
-            filters.append(_ci_term(field, value))
-    if sites:
-        filters.append({"bool": {"should": [site_filter(s) for s in sites], "minimum_should_match": 1}})
-    if collections:
-        filters.append({"terms": {"collection": list(collections)}})
-    if languages:
-        filters.append({"terms": {"language": [lang.lower() for lang in languages]}})
-    if since or until:
-        bounds = {k: v for k, v in (("gte", since), ("lte", until)) if v}
-        filters.append({"range": {"published_at": bounds}})
-    text = query.strip()
-    must: list[dict[str, Any]] = (
-        [{"simple_query_string": {"query": text, "fields": SEARCH_FIELDS, "default_operator": "and"}}]
-        if text else [{"match_all": {}}]
-    )
-    body: dict[str, Any] = {
-        "query": {"bool": {"must": must, "filter": filters}},
-        "size": size,
-        "from": offset,
-        "track_total_hits": True,
-        "highlight": {
-            "pre_tags": [HIGHLIGHT_PRE], "post_tags": [HIGHLIGHT_POST],
-            "fields": {
-                "title": {"number_of_fragments": 0},
-                "body": {"fragment_size": 220, "number_of_fragments": 2, "no_match_size": 220},
-            },
-        },
-        "aggs": {name: {"terms": {"field": field, "size": facets}} for name, field in FACETS.items()},
-    }
-    if not with_entities:
-        body["_source"] = {"excludes": ["entities"]}
-    if sort == "date" or (sort == "relevance" and not text):
-        body["sort"] = [{"published_at": {"order": "desc", "missing": "_last"}}, "_score"]
-    return body
-
-
-def search_pages(
-    client: Elasticsearch,
-    alias: str,
-    query: str,
-    **options: Any,
-) -> dict[str, Any]:
-    """Full-text search over title and body with filters, highlights and facets (see ``search_body``)."""
-    return client.search(index=alias, body=search_body(query, **options)).body
-
-
-def iter_all_ids(client: Elasticsearch, alias: str) -> Iterator[str]:
-    for hit in helpers.scan(client, index=alias, query={"query": {"match_all": {}}}, _source=False):
-        yield hit["_id"]

@@ -7,9 +7,10 @@ its own explicit mapping (``schemas/failures-index.json``).
 
 Two ways in:
 
-* ``mirror_failure(record)``: the failure store calls it after recording a failure. It never
-  blocks nor raises: records are queued and written in bulk by a background thread (flushed at
-  interpreter exit), and dropped with a warning when Elasticsearch cannot take them.
+* ``FailureMirror``: ``workers/runtime.py`` hands its ``put`` to the failure store, which calls it
+  with each record it writes. It never blocks nor raises: records are queued and written in bulk
+  by a background thread (started with the first record; the runtime flushes it at exit), and
+  dropped with a warning when Elasticsearch cannot take them.
 * ``sync_failures_index(client, records)``: ``gleaner setup`` copies every current record (a
   backfill, and a repair after Elasticsearch was down).
 
@@ -19,27 +20,27 @@ what is still failing.
 
 from __future__ import annotations
 
-import atexit
 import json
 import logging
 import os
 import queue
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, helpers
 
 from workers.batching import gather
 from workers.models import FailureRecord
+from workers.pipeline import can_retry
+from workers.stages.urls import domain_of
 from workers.store.elastic import SCHEMAS_DIR
 
 log = logging.getLogger(__name__)
 
 FAILURES_INDEX = "gleaner-failures"
 MAPPING_FILE = SCHEMAS_DIR / "failures-index.json"
-_RETRYABLE_STAGES = {"parse", "enrich", "index"}
 
 
 def load_failures_mapping() -> dict[str, Any]:
@@ -50,11 +51,9 @@ def load_failures_mapping() -> dict[str, Any]:
 
 def failure_document(record: FailureRecord) -> dict[str, Any]:
     """The ``_source`` of a failure record in the index (no payload: it can be megabytes)."""
-    from workers.stages.urls import domain_of
-
     data = record.model_dump(mode="json", exclude={"payload"})
     data["domain"] = domain_of(record.url) if record.url else None
-    data["retryable"] = record.stage in _RETRYABLE_STAGES and record.payload is not None
+    data["retryable"] = can_retry(record)
     return data
 
 
@@ -92,15 +91,29 @@ def sync_failures_index(client: Elasticsearch, records: Iterable[FailureRecord],
     return index_failures(client, records, index)
 
 
-class _Mirror:
-    """A bounded queue of records and one daemon thread writing them in bulk."""
+def count_failures(client: Elasticsearch, index: str = FAILURES_INDEX) -> int | None:
+    """Documents in the failures index; None when it does not exist."""
+    if not client.indices.exists(index=index):
+        return None
+    return int(client.count(index=index)["count"])
+
+
+class FailureMirror:
+    """A bounded queue of records and one daemon thread writing them in bulk to the failures index.
+
+    ``client`` makes the Elasticsearch client, in the thread, on first use; ``create_index``: the
+    mirror creates the index when it is missing (``GLEANER_ES_CREATE_INDICES``; compose's setup
+    creates it, and the workers' user may only write documents).
+    """
 
     max_queued = 10_000
     max_batch = 500
     max_wait_s = 1.0
     warn_every_s = 300.0
 
-    def __init__(self) -> None:
+    def __init__(self, client: Callable[[], Elasticsearch], *, create_index: bool = True) -> None:
+        self._make_client = client
+        self._create_index = create_index
         self._queue: queue.Queue[FailureRecord] = queue.Queue(maxsize=self.max_queued)
         self._pid = -1
         self._lock = threading.Lock()
@@ -112,14 +125,17 @@ class _Mirror:
         self.dropped = 0
 
     def put(self, record: FailureRecord) -> None:
-        self._start_once()
+        """Queue ``record`` for the failures index. Never blocks, never raises."""
         try:
+            self._start_once()
             with self._done:
                 self._queue.put_nowait(record)
                 self._pending += 1
         except queue.Full:
             self.dropped += 1
             self._warn(f"failures index mirror: queue full, {self.dropped} records dropped")
+        except Exception:
+            log.debug("failures index mirror unavailable", exc_info=True)
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every queued record was written (or given up); False on timeout."""
@@ -154,14 +170,10 @@ class _Mirror:
                 self._done.notify_all()
 
     def _write(self, batch: list[FailureRecord]) -> None:
-        from workers.config import get_settings
-
         if self._client is None:
-            from workers.store.elastic import make_client
-
-            self._client = make_client(get_settings()).options(request_timeout=10, max_retries=1)
+            self._client = self._make_client().options(request_timeout=10, max_retries=1)
         if not self._index_ready:
-            if get_settings().es_create_indices:  # else `gleaner setup` created it
+            if self._create_index:  # else `gleaner setup` created it
                 ensure_failures_index(self._client)
             self._index_ready = True
         _written, errors = index_failures(self._client, batch)
@@ -173,21 +185,3 @@ class _Mirror:
         if now - self._last_warning >= self.warn_every_s:
             self._last_warning = now
             log.warning(message)
-
-
-_mirror = _Mirror()
-
-
-def mirror_failure(record: FailureRecord) -> None:
-    """Queue ``record`` for the failures index. Never blocks, never raises."""
-    try:
-        _mirror.put(record)
-    except Exception:  # noqa: BLE001
-        log.debug("failures index mirror unavailable", exc_info=True)
-
-
-def flush_mirror(timeout: float = 5.0) -> bool:
-    return _mirror.flush(timeout)
-
-
-atexit.register(flush_mirror)

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import redis
-from elasticsearch import Elasticsearch, NotFoundError
+from elasticsearch import Elasticsearch, NotFoundError, helpers
 
 from workers.stages.near_duplicates import (
     BANDS,
@@ -333,17 +333,21 @@ def duplicate_report(es: Elasticsearch, alias: str) -> dict[str, Any]:
             "stories": aggs["stories"]["value"], "duplicate_share": round(copies / placed, 4) if placed else None}
 
 
-def backfill_clusters(es: Elasticsearch, alias: str) -> str | None:
+def backfill_clusters(es: Elasticsearch, alias: str, *, chunk_size: int = 1000) -> int:
     """Give every document indexed before clusters existed a cluster of its own (its id), so that
-    ``gleaner search`` does not collapse them all into one: an update-by-query left running in
-    Elasticsearch (its task id returned; None when no document lacks a cluster). Those documents
-    have no band keys: later copies do not find them."""
+    ``gleaner search`` does not collapse them all into one; returns how many were updated. Scan and
+    bulk partial updates, done by the client: the local node has no update-by-query nor scripts.
+    Those documents have no band keys: later copies do not find them."""
     missing = {"bool": {"must_not": {"exists": {"field": "cluster_id"}}}}
-    if not es.count(index=alias, query=missing)["count"]:
-        return None
-    resp = es.update_by_query(index=alias, query=missing, conflicts="proceed", wait_for_completion=False,
-                              script={"source": "ctx._source.cluster_id = ctx._id", "lang": "painless"})
-    return str(resp["task"])
+    try:
+        if not es.count(index=alias, query=missing)["count"]:
+            return 0
+    except NotFoundError:
+        return 0
+    actions = ({"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"], "doc": {"cluster_id": hit["_id"]}}
+               for hit in helpers.scan(es, index=alias, query={"query": missing, "_source": False}, size=chunk_size))
+    updated, _errors = helpers.bulk(es, actions, chunk_size=chunk_size, raise_on_error=False)
+    return int(updated)
 
 
 def _text(value: bytes | str) -> str:

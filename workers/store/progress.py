@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import redis
 
-_BATCH = "gleaner:batch:"
-_BATCHES = "gleaner:batches"  # sorted set: batch id -> time of its first submitted page
-_STAGE_COUNTS = "gleaner:stats:processed"
-_RATE = "gleaner:rate:"  # per-stage, per-minute counters
+from workers import redis_keys as keys
+from workers.pipeline import PIPELINE
+
 TTL_S = 7 * 86400
 RATE_TTL_S = 3600
-# Stages counted per batch here; "indexed" and "failed" are counted once per page by ``finish``.
-_BATCH_FIELD = {"parse": "parsed", "enrich": "enriched"}
-# What ``stage_history`` reports: pages submitted, each stage's completions, and pages failed.
-RATE_SERIES = ("submit", "parse", "enrich", "index", "failed")
+#: what ``stage_history`` reports: pages submitted, each stage's completions, and pages failed
+RATE_SERIES = ("submit", *PIPELINE.names, "failed")
+#: the batch counter of each stage but the last, whose pages are counted once each by ``finish_many``
+_BATCH_FIELD = {stage.name: stage.done for stage in PIPELINE if stage.next is not None}
+Outcome = Literal["indexed", "failed"]
 
 # KEYS: the batch's done bitmap, its failed bitmap, its hash. ARGV: outcome, TTL, page positions.
 # Atomic, so a page that fails and is indexed at the same time (two deliveries) counts once.
@@ -70,6 +71,10 @@ class BatchProgress:
     def finished(self) -> int:
         return self.indexed + self.failed
 
+    def done(self, stage: str) -> int:
+        """Pages of the batch through ``stage``."""
+        return int(getattr(self, PIPELINE[stage].done))
+
     @property
     def complete(self) -> bool:
         return self.done_submitting and self.finished >= self.submitted
@@ -84,40 +89,36 @@ class ProgressStore:
         now = time.time()
         minute = int(now // 60)
         pipe = self.redis.pipeline()
-        pipe.hincrby(_BATCH + batch_id, "submitted", n)
-        pipe.hsetnx(_BATCH + batch_id, "created_at", f"{now:.3f}")
-        pipe.expire(_BATCH + batch_id, TTL_S)
-        pipe.zadd(_BATCHES, {batch_id: now}, nx=True)
-        pipe.hincrby(_STAGE_COUNTS, "submit", n)
-        pipe.hincrby(f"{_RATE}submit", str(minute), n)
-        pipe.expire(f"{_RATE}submit", RATE_TTL_S)
+        pipe.hincrby(keys.BATCH + batch_id, "submitted", n)
+        pipe.hsetnx(keys.BATCH + batch_id, "created_at", f"{now:.3f}")
+        pipe.expire(keys.BATCH + batch_id, TTL_S)
+        pipe.zadd(keys.BATCHES, {batch_id: now}, nx=True)
+        pipe.hincrby(keys.STAGE_COUNTS, "submit", n)
+        pipe.hincrby(f"{keys.RATE}submit", str(minute), n)
+        pipe.expire(f"{keys.RATE}submit", RATE_TTL_S)
         pipe.execute()
 
     def close_submission(self, batch_id: str, collection: str | None) -> None:
         now = time.time()
         pipe = self.redis.pipeline()
-        pipe.hset(_BATCH + batch_id, mapping={"done_submitting": 1, "collection": collection or ""})
-        pipe.hsetnx(_BATCH + batch_id, "created_at", f"{now:.3f}")
-        pipe.expire(_BATCH + batch_id, TTL_S)
-        pipe.zadd(_BATCHES, {batch_id: now}, nx=True)
-        pipe.zremrangebyscore(_BATCHES, "-inf", now - TTL_S)
+        pipe.hset(keys.BATCH + batch_id, mapping={"done_submitting": 1, "collection": collection or ""})
+        pipe.hsetnx(keys.BATCH + batch_id, "created_at", f"{now:.3f}")
+        pipe.expire(keys.BATCH + batch_id, TTL_S)
+        pipe.zadd(keys.BATCHES, {batch_id: now}, nx=True)
+        pipe.zremrangebyscore(keys.BATCHES, "-inf", now - TTL_S)
         pipe.execute()
 
     def stage_done(self, stage: str, batch_id: str | None, n: int = 1) -> None:
         minute = int(time.time() // 60)
         pipe = self.redis.pipeline()
-        pipe.hincrby(_STAGE_COUNTS, stage, n)
-        pipe.hincrby(f"{_RATE}{stage}", str(minute), n)
-        pipe.expire(f"{_RATE}{stage}", RATE_TTL_S)
+        pipe.hincrby(keys.STAGE_COUNTS, stage, n)
+        pipe.hincrby(f"{keys.RATE}{stage}", str(minute), n)
+        pipe.expire(f"{keys.RATE}{stage}", RATE_TTL_S)
         if batch_id and stage in _BATCH_FIELD:
-            pipe.hincrby(_BATCH + batch_id, _BATCH_FIELD[stage], n)
+            pipe.hincrby(keys.BATCH + batch_id, _BATCH_FIELD[stage], n)
         pipe.execute()
 
-    def finish(self, batch_id: str | None, seq: int | None, outcome: str) -> None:
-        """Mark a page indexed or failed, once."""
-        self.finish_many(batch_id, [seq], outcome)
-
-    def finish_many(self, batch_id: str | None, seqs: list[int | None], outcome: str) -> None:
+    def finish_many(self, batch_id: str | None, seqs: list[int | None], outcome: Outcome) -> None:
         """Mark pages of one batch indexed or failed, each once: one round trip, and one more for
         the failure rate counters when pages failed.
 
@@ -129,29 +130,30 @@ class ProgressStore:
             return
         if outcome not in ("indexed", "failed"):
             raise ValueError(f"unknown outcome {outcome!r}")
-        key = f"{_BATCH}{batch_id}"
-        newly, _moved = self._finish_script(keys=[f"{key}:done", f"{key}:failed", key],
-                                           args=[outcome, TTL_S, *seqs])
+        key = f"{keys.BATCH}{batch_id}"
+        args: list[Any] = [outcome, TTL_S, *seqs]
+        newly, _moved = self._finish_script(keys=[f"{key}:done", f"{key}:failed", key], args=args)
         if outcome == "failed" and newly:
             minute = int(time.time() // 60)
             pipe = self.redis.pipeline()
-            pipe.hincrby(_STAGE_COUNTS, "failed", newly)
-            pipe.hincrby(f"{_RATE}failed", str(minute), newly)
-            pipe.expire(f"{_RATE}failed", RATE_TTL_S)
+            pipe.hincrby(keys.STAGE_COUNTS, "failed", newly)
+            pipe.hincrby(f"{keys.RATE}failed", str(minute), newly)
+            pipe.expire(f"{keys.RATE}failed", RATE_TTL_S)
             pipe.execute()
 
     def get(self, batch_id: str) -> BatchProgress | None:
-        raw = self.redis.hgetall(_BATCH + batch_id)
+        raw = self.redis.hgetall(keys.BATCH + batch_id)
         if not raw:
             return None
         return _progress(batch_id, {_text(k): _text(v) for k, v in raw.items()})
 
     def recent_batches(self, n: int = 5) -> list[BatchProgress]:
         """The ``n`` most recently started batches that still have progress, newest first."""
-        ids = [_text(b) for b in self.redis.zrevrange(_BATCHES, 0, max(n, 1) * 2 - 1)]
+        newest: list[bytes | str] = self.redis.zrevrange(keys.BATCHES, 0, max(n, 1) * 2 - 1)  # type: ignore[assignment]
+        ids = [_text(b) for b in newest]
         pipe = self.redis.pipeline()
         for batch_id in ids:
-            pipe.hgetall(_BATCH + batch_id)
+            pipe.hgetall(keys.BATCH + batch_id)
         batches = []
         for batch_id, raw in zip(ids, pipe.execute(), strict=True):
             if raw:
@@ -159,7 +161,7 @@ class ProgressStore:
         return batches[:n]
 
     def stage_totals(self) -> dict[str, int]:
-        return {_text(k): int(v) for k, v in self.redis.hgetall(_STAGE_COUNTS).items()}
+        return {_text(k): int(v) for k, v in self.redis.hgetall(keys.STAGE_COUNTS).items()}
 
     def stage_history(self, minutes: int = 15, now: float | None = None) -> dict[str, list[int]]:
         """Per series (``RATE_SERIES``), pages per minute over the last ``minutes`` minutes,
@@ -169,15 +171,9 @@ class ProgressStore:
         fields = [str(m) for m in range(current - minutes + 1, current + 1)]
         pipe = self.redis.pipeline()
         for series in RATE_SERIES:
-            pipe.hmget(f"{_RATE}{series}", fields)
+            pipe.hmget(f"{keys.RATE}{series}", fields)
         return {series: [int(v) if v else 0 for v in values]
                 for series, values in zip(RATE_SERIES, pipe.execute(), strict=True)}
-
-    def stage_rates(self, minutes: int = 5, now: float | None = None) -> dict[str, float]:
-        """Pages per second of each series over the last ``minutes`` minutes (a sliding window)."""
-        now = time.time() if now is None else now
-        history = self.stage_history(minutes + 1, now)
-        return {series: window_rate(counts, now, minutes) for series, counts in history.items()}
 
 
 def window_rate(per_minute: list[int], now: float, minutes: int) -> float:

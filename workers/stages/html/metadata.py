@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from workers.stages.html.metadata_authors import author_candidates, clean_author
 from workers.stages.html.metadata_dates import date_candidates

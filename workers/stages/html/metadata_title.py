@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 import re
-from urllib.parse import urlsplit
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from workers.stages.html.metadata_page import PageSignals, element_text, norm_key, norm_space, repair_mojibake
 from workers.stages.html.metadata_ranker import Candidate
