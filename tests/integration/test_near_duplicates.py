@@ -158,7 +158,8 @@ def test_concurrent_threads_put_copies_of_a_story_in_one_cluster(es, redis_clien
         threads, results, errors = [], [], []
         barrier = threading.Barrier(8)
 
-        def work(worker: int) -> None:
+        def work(worker: int, round_: int = round_, stories: dict[int, str] = stories,
+                 barrier: threading.Barrier = barrier, results: list = results, errors: list = errors) -> None:
             try:
                 batch = {f"r{round_}-w{worker}-s{s}": copy_of(t, worker) for s, t in stories.items()}
                 keys = [(doc_id, nd.fingerprint(text)) for doc_id, text in batch.items()]

@@ -35,6 +35,7 @@ from typing import Any
 import redis
 from elasticsearch import Elasticsearch, NotFoundError, helpers
 
+from workers import redis_keys
 from workers.stages.near_duplicates import (
     BANDS,
     DUPLICATE_THRESHOLD,
@@ -53,7 +54,7 @@ from workers.store.elastic import IndexItem
 
 log = logging.getLogger(__name__)
 
-KEY_PREFIX = "gleaner:dedup:"  # + alias + ":" + time bucket + ":b<band position>" or ":d"
+KEY_PREFIX = redis_keys.DEDUP
 CLAIM_TTL_S = 60
 MAX_CANDIDATES = 10  # clusters read per document of a batch, on average
 MAX_RESULT_WINDOW = 10_000  # Elasticsearch's default cap on one search's hits
@@ -280,14 +281,14 @@ def assign_clusters(
     if not lookups:
         return decisions
     indexed = find_indexed_copies(es, alias, lookups, max_candidates)
-    placed = [decide(doc_id, keys, copies, threshold) for (doc_id, keys), copies in zip(lookups, indexed)]
+    placed = [decide(doc_id, keys, copies, threshold) for (doc_id, keys), copies in zip(lookups, indexed, strict=True)]
     argv: list[Any] = [_prefix(alias), claim_ttl_s, min_agreements(threshold), BANDS]
-    for (doc_id, keys), found in zip(lookups, placed):
+    for (doc_id, keys), found in zip(lookups, placed, strict=True):
         argv += [doc_id, new_cluster_id(doc_id, keys), found.cluster_id if found else "",
                  (found.duplicate_of or doc_id) if found else "", (found.matched or "") if found else "",
                  keys.signature, *keys.bands]
     results = redis_client.register_script(_ASSIGN_LUA)(args=argv)
-    for (doc_id, _keys), found, (cluster, origin, matched, agree) in zip(lookups, placed, results):
+    for (doc_id, _keys), found, (cluster, origin, matched, agree) in zip(lookups, placed, results, strict=True):
         cluster, origin, matched = (_text(x) for x in (cluster, origin, matched))
         if int(agree) >= 0:  # placed by a record in Redis
             score: float | None = similarity_of_agreements(int(agree))
@@ -310,10 +311,10 @@ def place_in_clusters(
     """A bulk batch's items with ``cluster_id`` and ``duplicate_of`` set (``assign_clusters``: one
     search and one Redis script for the whole batch). Errors pass through: retry the batch."""
     keys = [keys_of_document(item.source) for item in items]
-    decisions = assign_clusters(es, redis_client, alias, [(item.doc_id, k) for item, k in zip(items, keys)],
+    decisions = assign_clusters(es, redis_client, alias, [(item.doc_id, k) for item, k in zip(items, keys, strict=True)],
                                 threshold=threshold, claim_ttl_s=claim_ttl_s, max_candidates=max_candidates)
     return [IndexItem(item.doc_id, with_cluster(item.source, k, decisions[item.doc_id]), item.version)
-            for item, k in zip(items, keys)]
+            for item, k in zip(items, keys, strict=True)]
 
 
 def duplicate_report(es: Elasticsearch, alias: str) -> dict[str, Any]:
