@@ -184,7 +184,8 @@ class Document(BaseModel):
         default=None, description="Near-duplicate cluster of the body's text: the same on every copy, set at indexing.")
     duplicate_of: str | None = Field(
         default=None, description="Id of the cluster's first copy, on every other copy; None on the first.")
-    dedup: DedupFields | None = None
+    dedup: DedupFields | None = Field(
+        default=None, description="Near-duplicate keys of the body, set at assembly (workers.stages.near_duplicates).")
     source: str
     collection: str | None = None
     batch_id: str | None = None
@@ -194,8 +195,8 @@ class Document(BaseModel):
 
     @model_serializer(mode="wrap")
     def _leave_out_unset_clusters(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """Near-duplicate fields are written once set: an index made before they existed (mapping
-        version 1) keeps taking the documents until ``gleaner setup`` adds them."""
+        """Near-duplicate fields are left out until set (``dedup`` at assembly, the cluster at
+        indexing): a document is never written with a null cluster."""
         data = handler(self)
         for name in _SET_AT_INDEXING:
             if data.get(name) is None:

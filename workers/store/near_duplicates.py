@@ -33,9 +33,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import redis
-from elasticsearch import Elasticsearch, NotFoundError, helpers
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
 
 from workers import redis_keys
+from workers.errors import TransientError
 from workers.stages.near_duplicates import (
     BANDS,
     DUPLICATE_THRESHOLD,
@@ -309,10 +310,15 @@ def place_in_clusters(
     max_candidates: int = MAX_CANDIDATES,
 ) -> list[IndexItem]:
     """A bulk batch's items with ``cluster_id`` and ``duplicate_of`` set (``assign_clusters``: one
-    search and one Redis script for the whole batch). Errors pass through: retry the batch."""
+    search and one Redis script for the whole batch). Raises ``TransientError`` when Elasticsearch
+    or Redis cannot be asked: the batch is retried, never written without its clusters."""
     keys = [keys_of_document(item.source) for item in items]
-    decisions = assign_clusters(es, redis_client, alias, [(item.doc_id, k) for item, k in zip(items, keys, strict=True)],
-                                threshold=threshold, claim_ttl_s=claim_ttl_s, max_candidates=max_candidates)
+    try:
+        decisions = assign_clusters(
+            es, redis_client, alias, [(item.doc_id, k) for item, k in zip(items, keys, strict=True)],
+            threshold=threshold, claim_ttl_s=claim_ttl_s, max_candidates=max_candidates)
+    except (ApiError, TransportError, redis.RedisError) as exc:
+        raise TransientError(f"near-duplicate lookup: {type(exc).__name__}: {exc}"[:1000]) from exc
     return [IndexItem(item.doc_id, with_cluster(item.source, k, decisions[item.doc_id]), item.version)
             for item, k in zip(items, keys, strict=True)]
 
