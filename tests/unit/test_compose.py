@@ -264,6 +264,22 @@ def test_celery_app_module_of_the_commands_exists():
         assert (ROOT / services[name]["command"][1]).exists()
 
 
+def test_every_workers_module_the_deployment_files_name_exists():
+    """``celery -A MODULE`` and ``python -m MODULE`` in compose, the image, the Makefile, the stack
+    and bench scripts, and the README; and every ``workers/...py`` path the README names."""
+    files = [ROOT / "docker-compose.yml", ROOT / "Dockerfile", ROOT / "Makefile", ROOT / "README.md",
+             *ROOT.glob("ops/**/*.sh"), *ROOT.glob("ops/**/*.py")]
+    named = {}
+    for path in files:
+        for match in re.finditer(r"""(?:-A|-m)[\s"',]+(workers(?:\.\w+)+)""", path.read_text()):
+            named[match.group(1)] = path.relative_to(ROOT)
+    assert "workers.delivery.app" in named, "the Celery app is named somewhere"
+    for module, path in named.items():
+        assert importlib.util.find_spec(module) is not None, f"{path}: no module {module}"
+    for relative in re.findall(r"workers/[\w/]+\.py", (ROOT / "README.md").read_text()):
+        assert (ROOT / relative).is_file(), f"README.md names {relative}"
+
+
 def test_same_stack_version_as_local_node_and_client(example_env):
     import elasticsearch
 

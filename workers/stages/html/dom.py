@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any, overload
 
 import lxml.html
 from lxml import etree
+from lxml.html import HtmlElement
 
 __all__ = ["MAX_NESTING", "cap_nesting", "parse_html", "strip_overlong_tags"]
 
@@ -29,6 +31,10 @@ _OVERLONG_TAG = re.compile(rb"<([a-zA-Z][a-zA-Z0-9:_-]{0,63})\s[^<>]{%d,}>" % MA
 _OVERLONG_TAG_TEXT = re.compile(_OVERLONG_TAG.pattern.decode())
 
 
+@overload
+def strip_overlong_tags(html: str) -> str: ...
+@overload
+def strip_overlong_tags(html: bytes) -> bytes: ...
 def strip_overlong_tags(html: str | bytes) -> str | bytes:
     """``html`` with the attributes of tags longer than ``MAX_TAG_ATTRIBUTE_CHARS`` removed."""
     if len(html) <= MAX_TAG_ATTRIBUTE_CHARS:
@@ -60,6 +66,10 @@ _TOKEN_STR = re.compile(_TOKEN, re.S)
 _TOKEN_BYTES = re.compile(_TOKEN.encode(), re.S)
 
 
+@overload
+def cap_nesting(html: str, max_depth: int = ...) -> str: ...
+@overload
+def cap_nesting(html: bytes, max_depth: int = ...) -> bytes: ...
 def cap_nesting(html: str | bytes, max_depth: int = MAX_NESTING) -> str | bytes:
     """``html`` with the start and end tags of elements nested deeper than ``max_depth`` removed (a
     space in their place), so that their text joins the element at ``max_depth``; paragraphs,
@@ -67,15 +77,16 @@ def cap_nesting(html: str | bytes, max_depth: int = MAX_NESTING) -> str | bytes:
     followed the way a browser mostly does: void elements open nothing, an end tag closes what was
     opened after its start tag, ``<p>`` after ``<p>`` is a sibling; raw-text elements (script,
     style...) are skipped to their end tag."""
-    is_bytes = isinstance(html, bytes)
-    token = _TOKEN_BYTES if is_bytes else _TOKEN_STR
+    doc: Any = html  # str or bytes: the same steps on either
+    is_bytes = isinstance(doc, bytes)
+    token: re.Pattern[Any] = _TOKEN_BYTES if is_bytes else _TOKEN_STR
     space = b" " if is_bytes else " "
-    out: list = []
+    out: list[Any] = []
     stack: list[tuple[str, bool]] = []  # (name, kept) of every open element
     open_count: dict[str, int] = {}
     kept_depth = 0
     pos = last = 0
-    while (match := token.search(html, pos)) is not None:
+    while (match := token.search(doc, pos)) is not None:
         pos = match.end()
         if match.group(2) is None:  # comment, doctype, processing instruction
             continue
@@ -93,7 +104,7 @@ def cap_nesting(html: str | bytes, max_depth: int = MAX_NESTING) -> str | bytes:
                 if top == name:
                     break
             if not kept:
-                out += [html[last:match.start()], space]
+                out += [doc[last:match.start()], space]
                 last = pos
             continue
         if name in _SELF_CLOSING_SIBLINGS and stack and stack[-1][0] == name:
@@ -103,22 +114,22 @@ def cap_nesting(html: str | bytes, max_depth: int = MAX_NESTING) -> str | bytes:
         kept = kept_depth < max_depth + (TEXT_BLOCK_EXTRA_DEPTH if name in _TEXT_BLOCK_TAGS else 0)
         if name in _RAW_TEXT_TAGS:
             end = re.compile((rb"</" if is_bytes else "</") + re.escape(raw) + (rb"\s*>" if is_bytes else r"\s*>"),
-                             re.I).search(html, pos)
-            pos = end.end() if end else len(html)
+                             re.I).search(doc, pos)
+            pos = end.end() if end else len(doc)
             continue  # opened and closed here: its depth does not matter, only its parent's
         stack.append((name, kept))
         open_count[name] = open_count.get(name, 0) + 1
         kept_depth += kept
         if not kept:
-            out += [html[last:match.start()], space]
+            out += [doc[last:match.start()], space]
             last = pos
     if not out:
-        return html
-    out.append(html[last:])
+        return doc
+    out.append(doc[last:])
     return (b"" if is_bytes else "").join(out)
 
 
-def _parse(data: bytes):
+def _parse(data: bytes) -> HtmlElement | None:
     try:
         return lxml.html.document_fromstring(data, parser=_PARSER)
     except (etree.ParserError, ValueError, TypeError) as err:  # empty document, ...
@@ -130,7 +141,7 @@ def _hit_depth_limit() -> bool:
     return any(e.type_name == "ERR_RESOURCE_LIMIT" and "depth" in e.message for e in _PARSER.error_log)
 
 
-def parse_html(html: str | bytes):
+def parse_html(html: str | bytes) -> HtmlElement | None:
     """An lxml.html tree of the page (root ``<html>``), or None when there is nothing to parse."""
     if not html:
         return None

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from lxml.html import HtmlElement
 
 from workers.models import Extraction
 from workers.stages.html.dom import parse_html
@@ -39,7 +40,7 @@ class MainContent:
     page_type: str | None
 
 
-def extract_main_content(tree, url: str | None = None, model_dir: Path | None = None) -> MainContent:
+def extract_main_content(tree: HtmlElement, url: str | None = None, model_dir: Path | None = None) -> MainContent:
     """Main content and page type of a parsed page (body "" when the page has none)."""
     seg = segment(tree)
     models = load_models(model_dir)

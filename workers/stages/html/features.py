@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -178,7 +179,7 @@ def block_features(seg: Segmented, stats: BlockText, page_type_probs: np.ndarray
     link_ratio = link_chars / chars
     col = 0
 
-    def put(values) -> None:
+    def put(values: Any) -> None:
         nonlocal col
         values = np.asarray(values, dtype=np.float32)
         if values.ndim == 1:

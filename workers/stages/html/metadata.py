@@ -27,6 +27,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from lxml.html import HtmlElement
+
 from workers.stages.html.metadata_authors import author_candidates, clean_author
 from workers.stages.html.metadata_dates import date_candidates
 from workers.stages.html.metadata_jsonld import ld_keywords, ld_names
@@ -147,7 +149,7 @@ def _simple_fields(sig: PageSignals, md: PageMetadata) -> None:
     )
 
 
-def extract_metadata(tree, url: str | None = None, *, model_dir: Path | None = None) -> PageMetadata:
+def extract_metadata(tree: HtmlElement, url: str | None = None, *, model_dir: Path | None = None) -> PageMetadata:
     """Metadata of a parsed page (an lxml.html tree). Never raises on odd markup.
 
     ``model_dir`` (settings ``model_dir``, ``GLEANER_MODEL_DIR``) holds ranker files that replace

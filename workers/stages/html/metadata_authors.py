@@ -10,6 +10,8 @@ import re
 from itertools import islice
 from typing import Any
 
+from lxml.html import HtmlElement
+
 from workers.stages.html.metadata_jsonld import ld_names
 from workers.stages.html.metadata_page import PageSignals, element_text, norm_key, norm_space
 from workers.stages.html.metadata_ranker import Candidate
@@ -108,7 +110,7 @@ def clean_author(name: Any) -> list[str]:
     return people or parts[:1]
 
 
-def _byline_texts(elem) -> list[tuple[str, str]]:
+def _byline_texts(elem: HtmlElement) -> list[tuple[str, str]]:
     """(variant, text) of what an author element names: its itemprop=name, its content
     attribute, its whole text (child texts joined by spaces) and its first text that is not a label."""
     name_elem = elem.find('.//*[@itemprop="name"]')
@@ -126,19 +128,20 @@ def _byline_texts(elem) -> list[tuple[str, str]]:
     return texts
 
 
-def _collect(sig: PageSignals) -> list[tuple[str, list[str], dict[str, float]]]:
-    found: list[tuple[str, list[str], dict[str, float]]] = []
+def _collect(sig: PageSignals) -> list[tuple[str, list[str], dict[str, Any]]]:
+    found: list[tuple[str, list[str], dict[str, Any]]] = []
     for obj in sig.ld:
         for key in ("author", "creator"):
             names = ld_names(obj.data.get(key), sig.ld_by_id)
             if names:
                 found.append((f"ld_{obj.kind}", [n for name in names for n in clean_author(name)], {}))
                 break
-    for key, source in _META_AUTHOR_KEYS:
+    for key, meta_source in _META_AUTHOR_KEYS:
         for value in sig.meta_all(key)[:3]:
-            if source == "meta_twitter_data" and not (sig.meta("twitter:label1") or "").lower().startswith(("written", "author")):
+            if meta_source == "meta_twitter_data" and not (sig.meta("twitter:label1") or "").lower().startswith(
+                    ("written", "author")):
                 continue
-            found.append((source, clean_author(value), {}))
+            found.append((meta_source, clean_author(value), {}))
     anchor = sig.h1_order if sig.h1_order is not None else 0
     seen_after = 0
     for item in sig.marked:
@@ -149,6 +152,7 @@ def _collect(sig: PageSignals) -> list[tuple[str, list[str], dict[str, float]]]:
             continue
         itemprop = (elem.get("itemprop") or "").lower()
         rel = (elem.get("rel") or "").lower()
+        source: str | None
         if "author" in itemprop.split() or "creator" in itemprop.split():
             source = "itemprop_author"
         elif "author" in rel.split():
@@ -174,10 +178,10 @@ def _collect(sig: PageSignals) -> list[tuple[str, list[str], dict[str, float]]]:
             if rank_after is not None:
                 position["rank_after"] = rank_after
             found.append((source, names, position))
-    for match in _TEXT_BY.finditer(sig.text, sig.h1_offset, sig.h1_offset + 1500):
-        names = clean_author(match.group(1))
+    for by_match in _TEXT_BY.finditer(sig.text, sig.h1_offset, sig.h1_offset + 1500):
+        names = clean_author(by_match.group(1))
         if names:
-            found.append(("text_by", names, {"text_distance": match.start() - sig.h1_offset}))
+            found.append(("text_by", names, {"text_distance": by_match.start() - sig.h1_offset}))
             break
     page_by = 0
     lines = sig.page_text.split("\n")

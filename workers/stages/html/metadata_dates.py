@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from typing import Any, TypeGuard
 
 from workers.dates import find_dates, parse_datetime, plausible_publication
 from workers.stages.html.metadata_page import PageSignals, leading_text
@@ -71,7 +72,7 @@ def _day_of(value: datetime | None) -> date | None:
     return value.date() if value is not None else None
 
 
-def _plausible(day: date | None) -> bool:
+def _plausible(day: date | None) -> TypeGuard[date]:
     return day is not None and 1995 <= day.year <= datetime.now(timezone.utc).year + 1
 
 
@@ -98,16 +99,17 @@ def _relative_order(sig: PageSignals, order: int) -> float:
 def _collect(sig: PageSignals) -> list[_Seen]:
     seen: list[_Seen] = []
 
-    def add(source: str, raw: str | None, **kw) -> None:
+    def add(source: str, raw: str | None, **kw: Any) -> None:
         day, when, has_day = _from_string(raw)
         if _plausible(day):
             seen.append(_Seen(day, source, when, has_day, **kw))
             offset = when.utcoffset() if when is not None else None
-            if offset:  # written in local time: the same instant in UTC may fall on another day
+            if when is not None and offset:  # written in local time: the same instant in UTC may fall on another day
                 utc_day = (when - offset).date()
                 if utc_day != day:
                     seen.append(_Seen(utc_day, source + "_utc", None, True, **kw))
 
+    family: str | None
     # JSON-LD: the article-like object first, then the page, then anything else
     for obj in sig.ld:
         kind = obj.kind
@@ -147,11 +149,11 @@ def _collect(sig: PageSignals) -> list[_Seen]:
             source = "time" if elem.tag == "time" else "attr"
             if elem.get("pubdate") is not None:
                 pub = True
-            rank = None
+            element_rank: int | None = None
             if order >= 0:
-                rank, n_times_after = n_times_after, n_times_after + 1
+                element_rank, n_times_after = n_times_after, n_times_after + 1
             add(f"{source}_attr", attr, order=order, updated_label=upd, published_label=pub, comment_hint=comment,
-                rank=rank)
+                rank=element_rank)
         if elem.tag == "h1":
             continue
         text = leading_text(elem, MAX_ELEMENT_CHARS)

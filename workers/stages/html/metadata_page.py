@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import islice
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from lxml import etree
+from lxml.html import HtmlElement
 
 from workers.stages.html.metadata_jsonld import LdObject, jsonld_objects, ld_names
 
@@ -79,14 +81,14 @@ def _unescaped(value: str) -> str:
     return html.unescape(value) if "&" in value else value
 
 
-def element_text(elem) -> str:
+def element_text(elem: HtmlElement) -> str:
     try:
         return norm_space(elem.text_content())
     except (ValueError, AttributeError):
         return ""
 
 
-def leading_text(elem, limit: int) -> str:
+def leading_text(elem: HtmlElement, limit: int) -> str:
     """About the first ``limit`` characters of the element's text (a big container is not read whole)."""
     parts, size = [], 0
     try:
@@ -100,7 +102,7 @@ def leading_text(elem, limit: int) -> str:
     return norm_space("".join(parts))[:limit]
 
 
-def spaced_text(elem) -> str:
+def spaced_text(elem: HtmlElement) -> str:
     """The element's text with its children's texts apart ("Legacy<br>of" -> "Legacy of")."""
     try:
         return norm_space(" ".join(elem.itertext()))
@@ -209,7 +211,7 @@ class PageSignals:
         return set(norm_key(re.sub(r"[-_+/.]", " ", path)).split()) - {"html", "htm", "php", "aspx", "www"}
 
 
-def _meta_map(root) -> dict[str, list[str]]:
+def _meta_map(root: HtmlElement) -> dict[str, list[str]]:
     metas: dict[str, list[str]] = {}
     for meta in root.iter("meta"):
         content = meta.get("content")
@@ -237,7 +239,7 @@ def _absolute(link: str | None, base: str | None) -> str | None:
     return absolute
 
 
-def _window(nodes, limit: int = MAX_WINDOW_CHARS) -> list[str]:
+def _window(nodes: Iterable[HtmlElement], limit: int = MAX_WINDOW_CHARS) -> list[str]:
     parts, size = [], 0
     for node in nodes:
         parent = getattr(node, "getparent", None)
@@ -253,7 +255,7 @@ def _window(nodes, limit: int = MAX_WINDOW_CHARS) -> list[str]:
     return parts
 
 
-def read_page(tree, url: str | None = None) -> PageSignals:
+def read_page(tree: HtmlElement, url: str | None = None) -> PageSignals:
     """Everything the metadata fields are chosen from, in one pass over ``tree`` and two short
     reads of the text around the headline."""
     try:
@@ -315,9 +317,10 @@ def read_page(tree, url: str | None = None) -> PageSignals:
         keep = tag in ("h1", "time") or itemprop is not None or elem.get("datetime") is not None
         if not keep and (cls or ident):
             attrs = f"{cls} {ident}" if cls and ident else cls or ident
-            keep = hinted.get(attrs)
-            if keep is None:  # pages repeat their class names: each distinct one is searched once
-                keep = hinted[attrs] = _HINT.search(attrs.lower()) is not None
+            hint_found = hinted.get(attrs)
+            if hint_found is None:  # pages repeat their class names: each distinct one is searched once
+                hint_found = hinted[attrs] = _HINT.search(attrs.lower()) is not None
+            keep = hint_found
         profile = tag == "a" and bool(_PROFILE_LINK.search(elem.get("href") or ""))
         rel = elem.get("rel") if tag in ("a", "link") else None
         if (keep or profile or (rel and "author" in rel.lower())) and len(marked) < MAX_MARKED:
@@ -352,7 +355,7 @@ _HEADER_HINTS = ("header", "masthead", "logo", "brand", "navbar", "site-title", 
 _MAIN_HINTS = ("content", "post", "entry", "article", "main", "story")
 
 
-def _h1_context(h1) -> frozenset[str]:
+def _h1_context(h1: HtmlElement) -> frozenset[str]:
     if h1 is None:
         return frozenset()
     context = set()

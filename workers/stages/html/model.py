@@ -12,12 +12,18 @@ import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from workers.stages.html.features import CONTEXT_NAMES, FEATURE_NAMES, PAGE_TYPES, context_features
 from workers.stages.html.page_type import PAGE_TYPE_FEATURE_NAMES
 from workers.stages.model_files import model_path
+
+if TYPE_CHECKING:
+    import lightgbm
+
+    from workers.stages.html.segment import Segmented
 
 __all__ = ["HtmlModels", "SETTINGS_FILE", "THRESHOLD", "keep_blocks", "load_models"]
 
@@ -39,9 +45,9 @@ _PTYPE_COLS = slice(FEATURE_NAMES.index("ptype_article"), FEATURE_NAMES.index("p
 
 @dataclass
 class HtmlModels:
-    page_type: object  # lightgbm.Booster
-    blocks: object
-    blocks_ctx: object | None
+    page_type: lightgbm.Booster
+    blocks: lightgbm.Booster
+    blocks_ctx: lightgbm.Booster | None
     thresholds: dict[str, float]  # per page type, and "default"
 
     def threshold_for(self, page_type: str) -> float:
@@ -50,13 +56,14 @@ class HtmlModels:
     def page_type_probs(self, page_features: np.ndarray) -> np.ndarray:
         return self.page_type.predict(page_features[None, :], num_threads=1)[0]
 
-    def block_scores(self, seg, X: np.ndarray, words: np.ndarray, page_type_probs: np.ndarray) -> np.ndarray:
+    def block_scores(self, seg: Segmented, X: np.ndarray, words: np.ndarray, page_type_probs: np.ndarray) -> np.ndarray:
         if len(X) == 0:
             return np.zeros(0)
         X[:, _PTYPE_COLS] = page_type_probs
-        p = self.blocks.predict(X, num_threads=1)  # one page: threads would cost more than they save
+        # one page: threads would cost more than they save
+        p = cast(np.ndarray, self.blocks.predict(X, num_threads=1))
         if self.blocks_ctx is not None:
-            p = self.blocks_ctx.predict(np.hstack([X, context_features(seg, words, p)]), num_threads=1)
+            p = cast(np.ndarray, self.blocks_ctx.predict(np.hstack([X, context_features(seg, words, p)]), num_threads=1))
         return p
 
 
@@ -91,7 +98,7 @@ def load_models(override_dir: Path | None = None) -> HtmlModels:
         if models is None:
             import lightgbm  # 0.3 s of imports, paid by processes that parse HTML only
 
-            def booster(name: str):
+            def booster(name: str) -> lightgbm.Booster:
                 text = gzip.decompress(model_path(name, MODEL_DIR, key).read_bytes()).decode("utf-8")
                 return lightgbm.Booster(model_str=text)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from workers.stages.html.segment import Segmented
 
 __all__ = ["render"]
@@ -29,7 +31,7 @@ def _line_group(seg: Segmented, holder: int) -> tuple[str, int] | None:
     return None
 
 
-def render(seg: Segmented, keep: Sequence[bool]) -> str:
+def render(seg: Segmented, keep: Sequence[bool] | np.ndarray) -> str:
     """Body text of the kept blocks, in page order."""
     out: list[str] = []
     previous: tuple[str, int] | None = None

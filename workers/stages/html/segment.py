@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from lxml import etree
+from lxml.html import HtmlElement
 
 from workers.stages.html.vocab import attribute_mask, role_mask
 
@@ -127,7 +128,7 @@ class Segmented:
 _ROOT_FRAME = (-1, 0, 0, 0, 0, False, 0)
 
 
-def _attributes(el, keys: list[str]) -> tuple[int, int]:
+def _attributes(el: HtmlElement, keys: list[str]) -> tuple[int, int]:
     """(vocabulary mask, context flags) from an element's attributes."""
     mask = 0
     flags = 0
@@ -156,7 +157,7 @@ def _attributes(el, keys: list[str]) -> tuple[int, int]:
     return mask, flags
 
 
-def _head_facts(root, seg: Segmented) -> None:
+def _head_facts(root: HtmlElement, seg: Segmented) -> None:
     head = root.find("head")
     if head is not None:
         title = head.find("title")
@@ -169,13 +170,13 @@ def _head_facts(root, seg: Segmented) -> None:
 
 
 def _ld_types(text: str) -> list[str]:
-    types = []
+    types: list[str] = []
     for match in _LD_TYPE.finditer(text[:200_000]):
         types.extend(t.strip().strip('"').lower() for t in match.group(1).strip("[]").split(",") if t.strip())
     return types
 
 
-def segment(root) -> Segmented:
+def segment(root: HtmlElement) -> Segmented:
     """Cut the page under ``root`` into text blocks, in document order."""
     blocks: list[Block] = []
     el_tag: list[str] = []
