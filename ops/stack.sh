@@ -5,6 +5,12 @@
 #   ops/stack.sh down     stop everything
 #   ops/stack.sh status   what runs, with pids
 set -euo pipefail
+# The services started here outlive this script: they must not keep the caller's open files (a lock
+# taken with `flock`, a pipe), or the caller's lock stays held for as long as the stack runs.
+for fd_path in /proc/$$/fd/*; do
+  fd="${fd_path##*/}"
+  if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STACK="${GLEANER_STACK_DIR:-$ROOT/.stack}"
