@@ -157,3 +157,45 @@ def test_with_cluster_sets_the_cluster_and_leaves_duplicate_of_out_on_the_first_
     copy = nd.with_cluster(document, keys, nd.ClusterDecision("c1", "d0", "d0", 0.9))
     assert (copy["cluster_id"], copy["duplicate_of"], copy["url"]) == ("c1", "d0", "u")
     assert document == {"url": "u", "body": "b", "duplicate_of": "stale"}, "the input is not changed"
+
+
+class _NoCopiesES:
+    """Stand-in for Elasticsearch: the lookup's search finds nothing."""
+
+    def search(self, **_kwargs):
+        return {"hits": {"hits": []}}
+
+
+class _Redis:
+    """Stand-in for Redis: the claims script returns ``result`` or raises it."""
+
+    def __init__(self, result):
+        self.result = result
+
+    def register_script(self, _script):
+        def run(args):
+            if isinstance(self.result, Exception):
+                raise self.result
+            return self.result(args)
+        return run
+
+
+def test_place_in_clusters_sets_the_clusters_and_a_store_down_retries_the_batch():
+    import redis
+
+    from workers.errors import TransientError
+    from workers.store.elastic import IndexItem
+    from workers.store.near_duplicates import place_in_clusters
+
+    body = _article(18)
+    items = [IndexItem("a", {"body": body}, 1), IndexItem("b", {"body": "Menu\n\n" + body}, 2)]
+    first_cluster = nd.new_cluster_id("a", nd.fingerprint(body))
+    # the script's answer: per document, its cluster, first copy, matched copy, agreements
+    placed = place_in_clusters(_NoCopiesES(), _Redis(lambda _args: [[first_cluster, "a", "", -1],
+                                                                     [first_cluster, "a", "a", 120]]), "pages", items)
+    assert [(i.doc_id, i.version) for i in placed] == [("a", 1), ("b", 2)]
+    assert placed[0].source["cluster_id"] == placed[1].source["cluster_id"] == first_cluster
+    assert "duplicate_of" not in placed[0].source and placed[1].source["duplicate_of"] == "a"
+    assert placed[1].source["dedup"] == nd.fingerprint("Menu\n\n" + body).stored()
+    with pytest.raises(TransientError, match="near-duplicate lookup: ConnectionError"):
+        place_in_clusters(_NoCopiesES(), _Redis(redis.ConnectionError("down")), "pages", items)
