@@ -255,7 +255,7 @@ def test_search_text_shows_ranked_hits_snippets_and_facets(corpus):
     result = gleaner("search", corpus.token, "--collection", corpus.collection)
     assert result.returncode == 0, result.stderr
     text = result.stdout
-    assert text.splitlines()[0] == "3 pages match"
+    assert text.splitlines()[0] == "3 pages match in 3 stories"
     for title in corpus.titles:
         assert title in text
     assert "1. " in text and "2. " in text and "3. " in text
