@@ -64,9 +64,11 @@ BENCH_ARGS ?= --runs 5
 bench: install
 	$(BIN)/python ops/bench/bench_pipeline.py $(BENCH_ARGS)
 
-## Entities: precision/recall on both dev sets vs plain spaCy.
+## Entities: leak precision/recall on both dev sets vs plain spaCy, then the score against human
+## gold (CoNLL++ dev stories); ENTITIES_ARGS=--cv adds the cross-validation of the stage's settings.
+ENTITIES_ARGS ?=
 bench-entities: install
-	$(BIN)/python ops/bench/bench_entities.py
+	$(BIN)/python ops/bench/bench_entities.py $(ENTITIES_ARGS)
 
 ## Near-duplicates: pair precision/recall per kind of copy (threshold chosen by fold of sites), the
 ## clusters of the whole dev set, CPU per page. DEDUP_ARGS="--cache .dedup-bodies.json" reuses parsed pages.

@@ -130,6 +130,11 @@ class ParsedPage(_Message):
 class Entity(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    id: str = Field(
+        min_length=1,
+        description="Stable across pages: an external id for a known place (iso3166:FR, iso3166-2:GB-ENG, "
+        "iso3166-3:YUCS, geonames:2988507), else <person|org|place>:<normalized name>.",
+    )
     name: str
     label: Literal["PERSON", "ORG", "GPE", "LOC"] = Field(
         description="spaCy label; GPE and LOC both feed `locations`."

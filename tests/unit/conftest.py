@@ -24,13 +24,13 @@ class FakeEntities:
         self.singles += 1
         if "BREAK" in page.body:
             raise ValueError("this page breaks the model")
-        return [Entity(name="Benny Gantz", label="PERSON", count=1, salience=1.0)]
+        return [Entity(id="person:benny-gantz", name="Benny Gantz", label="PERSON", count=1, salience=1.0)]
 
     def batch(self, pages: Sequence) -> list[list[Entity]]:
         self.batches.append(len(pages))
         if any("BREAK" in page.body for page in pages):
             raise ValueError("this batch breaks the model")
-        return [[Entity(name="Benny Gantz", label="PERSON", count=1, salience=1.0)] for _ in pages]
+        return [[Entity(id="person:benny-gantz", name="Benny Gantz", label="PERSON", count=1, salience=1.0)] for _ in pages]
 
 
 class FakeWriter:

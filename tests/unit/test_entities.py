@@ -357,10 +357,10 @@ def test_batch_equals_single(nlp):
 
 
 def test_split_by_label():
-    ents = [Entity(name="Acme", label="ORG", count=1, salience=0.2),
-            Entity(name="Paris", label="GPE", count=1, salience=0.9),
-            Entity(name="Ann Lee", label="PERSON", count=2, salience=0.5),
-            Entity(name="Alps", label="LOC", count=1, salience=0.95)]
+    ents = [Entity(id="org:acme", name="Acme", label="ORG", count=1, salience=0.2),
+            Entity(id="geonames:2988507", name="Paris", label="GPE", count=1, salience=0.9),
+            Entity(id="person:ann-lee", name="Ann Lee", label="PERSON", count=2, salience=0.5),
+            Entity(id="place:alps", name="Alps", label="LOC", count=1, salience=0.95)]
     assert split_by_label(ents) == (["Ann Lee"], ["Acme"], ["Alps", "Paris"])
 
 
