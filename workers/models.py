@@ -27,11 +27,13 @@ class Extraction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     body: str = Field(description="Main content only, paragraphs separated by blank lines.")
-    page_type: PageType | None = Field(default=None, description="What kind of page the HTML is (none for text dumps).")
+    page_type: PageType | None = Field(default=None, description="What kind of page it is (HTML or text dump).")
     title: str | None = None
     description: str | None = None
     authors: list[str] = Field(default_factory=list)
     published_at: datetime | None = None
+    dateline: str | None = Field(
+        default=None, description="The place a news item's dateline names (\"WIGAN, England\"); its date is published_at.")
     site_name: str | None = None
     canonical_url: str | None = None
     tags: list[str] = Field(default_factory=list)
@@ -174,6 +176,7 @@ class Document(BaseModel):
     description: str | None = None
     authors: list[str] = Field(default_factory=list)
     published_at: datetime | None = None
+    dateline: str | None = None
     language: str | None = None
     tags: list[str] = Field(default_factory=list)
     page_type: PageType | None = None

@@ -14,20 +14,22 @@ registrable domain, ``ops/train/datasets.py``) are cleaned with the models train
 2. ScrapingHub dev (HTML): shingle F1/P/R (``tools/extraction_score.py``'s metric) and pages/s
    (time inside the cleaning function), out of fold, with a model trained on WCXB only (its sites
    barely overlap), and trafilatura default/precision.
-3. Text dumps (``textdump-dev``): the text-dump cleaner, out of fold when it takes model folders,
-   next to trafilatura and jusText on the same dumps.
+3. Text dumps (``textdump-dev``): the text-dump cleaner (``workers/stages/textdump``), out of fold
+   (its fold models: ``ops/train/train_textdump.py cv``), next to trafilatura and jusText on the
+   same dumps.
 
     python ops/bench/bench_extract.py [--sets wcxb,scrapinghub,text] [--limit N]
 
-Timings are indicative unless the machine is quiet (run it under the heavy lock).
+Timings are indicative unless the machine is quiet (run it under the heavy lock); CPU time (user+sys)
+is printed beside the wall clock: it moves less when other work shares the machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
-import inspect
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -46,6 +48,7 @@ from ops.train.datasets import FOLDS, scrapinghub_pages, textdump_pages, wcxb_pa
 
 MODELS = REPO / ".cache" / "models"
 FOLD_MODEL = "html_blocks.lgb.txt.gz"
+TEXTDUMP_FOLD_MODEL = "textdump_lines.lgb.txt.gz"
 
 
 def _tool(name: str):
@@ -57,6 +60,20 @@ def _tool(name: str):
 
 def fold_dir(k: int) -> Path:
     return MODELS / f"fold-{k}"
+
+
+def ensure_textdump_fold_models() -> None:
+    """The text-dump cleaner's fold models (``ops/train/train_textdump.py cv``, which renders the
+    WCXB pages with inscriptis, the ``train`` extra, on its first run)."""
+    missing = [k for k in range(FOLDS) if not (fold_dir(k) / TEXTDUMP_FOLD_MODEL).is_file()]
+    if not missing:
+        print(f"text-dump fold models: {MODELS}/fold-0..{FOLDS - 1} (present)")
+        return
+    print(f"text-dump fold models missing (folds {missing}): training them (ops/train/train_textdump.py cv) ...",
+          flush=True)
+    started = time.time()
+    subprocess.run([sys.executable, "-m", "ops.train.train_textdump", "cv"], check=True, cwd=str(REPO))
+    print(f"text-dump fold models trained in {time.time() - started:.0f} s")
 
 
 def ensure_fold_models() -> None:
@@ -87,6 +104,7 @@ def bench_wcxb(limit: int | None) -> None:
     print(f"\n== WCXB dev: {len(ids)} pages, Gleaner out of fold ({FOLDS} folds by domain) ==")
     out: dict = {}
     spent = 0.0
+    cpu_before = _children_cpu()
     saved = os.environ.get("GLEANER_MODEL_DIR")
     try:
         for k in range(FOLDS):
@@ -100,11 +118,14 @@ def bench_wcxb(limit: int | None) -> None:
             os.environ.pop("GLEANER_MODEL_DIR", None)
         else:
             os.environ["GLEANER_MODEL_DIR"] = saved
+    gleaner_cpu = _children_cpu() - cpu_before
     tool.report("gleaner parse (CV)", gt, out, spent)
     tool.metadata(gt, out)
     types = Counter(str((out.get(i) or {}).get("page_type")) == gt[i]["type"] for i in ids)
     print(f"  page_type accuracy (CV) {types[True] / len(ids):.3f} of {len(ids)}")
+    cpu_before = time.process_time()
     traf, traf_s = tool.run_trafilatura(data, ids)
+    traf_cpu = time.process_time() - cpu_before
     tool.report("trafilatura default", gt, traf, traf_s)
     prec, prec_s = tool.run_trafilatura(data, ids, favor_precision=True)
     tool.report("trafilatura favor_precision", gt, prec, prec_s)
@@ -112,6 +133,10 @@ def bench_wcxb(limit: int | None) -> None:
     ratio = res["gleaner parse (CV)"]["pages_per_s"] / res["trafilatura default"]["pages_per_s"]
     print(f"\n  speed: gleaner parse {res['gleaner parse (CV)']['pages_per_s']:.1f} pages/s, trafilatura default "
           f"{res['trafilatura default']['pages_per_s']:.1f} pages/s: ratio {ratio:.2f} (goal >= 0.8)")
+    print(f"  CPU time (user+sys; steadier than the wall clock on a shared machine): gleaner parse "
+          f"{1000 * gleaner_cpu / len(ids):.1f} ms/page (processes, start-up included), trafilatura default "
+          f"{1000 * traf_cpu / len(ids):.1f} ms/page (reading the files included): ratio "
+          f"{traf_cpu / max(gleaner_cpu, 1e-9):.2f} (goal >= 0.8)")
     per_type = " ".join(
         f"{t} {res['gleaner parse (CV)'].get(t, float('nan')):.3f}/{res['trafilatura default'].get(t, float('nan')):.3f}"
         for t in tool.TYPES)
@@ -123,17 +148,28 @@ def bench_wcxb(limit: int | None) -> None:
 # ----------------------------------------------------------------------------- ScrapingHub
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+_CPU: dict[str, float] = {}  # CPU seconds of the last _timed call
+
+
 def _timed(func, pages: list, texts: dict) -> tuple[dict, float]:
     outs, spent = {}, 0.0
     if pages:
         func(texts[pages[0].id], pages[0].url)  # warm-up, as extraction_score does
+    cpu = 0.0
     for page in pages:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         try:
             outs[page.id] = func(texts[page.id], page.url) or ""
         except Exception:  # noqa: BLE001 - a crash scores as an empty output
             outs[page.id] = ""
         spent += time.perf_counter() - started
+        cpu += time.process_time() - cpu_started
+    _CPU["last"] = cpu
     return outs, spent
 
 
@@ -142,20 +178,23 @@ def _shingle_row(tool, name: str, pages: list, outs: dict, spent: float) -> None
     precision, recall, f1 = tool.corpus_scores(counts)
     empty = sum(1 for p in pages if not tool.tokens(outs.get(p.id, "")))
     speed = len(pages) / spent if spent else float("nan")
+    cpu = _CPU.get("last", 0.0)
     print(f"  {name:<34} F1 {f1:.3f} P {precision:.3f} R {recall:.3f} empty {empty:>3} pages {len(pages)} "
-          f"pages_per_s {speed:.1f}")
+          f"pages_per_s {speed:.1f} cpu_pages_per_s {len(pages) / cpu if cpu else float('nan'):.1f}")
 
 
 def bench_html_set(label: str, pages: list, html_cleaner, other: dict) -> None:
     tool = _tool("extraction_score")
     texts = {p.id: p.read() for p in pages}
     print(f"\n== {label}: {len(pages)} pages ==")
-    outs, spent = {}, 0.0
+    outs, spent, cpu = {}, 0.0, 0.0
     for k in range(FOLDS):
         fold_pages = [p for p in pages if p.fold == k]
         got, secs = _timed(lambda text, url, k=k: html_cleaner(text, url, fold_dir(k)), fold_pages, texts)
         outs.update(got)
         spent += secs
+        cpu += _CPU["last"]
+    _CPU["last"] = cpu
     _shingle_row(tool, "gleaner (CV)", pages, outs, spent)
     if other.get("wcxb_only"):
         got, secs = _timed(lambda text, url: html_cleaner(text, url, MODELS / "wcxb-only"), pages, texts)
@@ -171,20 +210,10 @@ def gleaner_html(text: str, url: str | None, model_dir: Path | None) -> str:
     return clean_html(text, url or None, model_dir=model_dir).body
 
 
-def _text_cleaner():
-    """The text-dump cleaner: the textdump package's when it has one, else clean_text_dump."""
-    try:
-        from workers.stages.textdump import clean_text_dump  # type: ignore[attr-defined]
-    except ImportError:
-        from workers.stages.clean_text import clean_text_dump
-    takes_models = "model_dir" in inspect.signature(clean_text_dump).parameters
+def gleaner_text(text: str, url: str | None, model_dir: Path | None) -> str:
+    from workers.stages.textdump import clean_text_dump
 
-    def clean(text: str, url: str | None, model_dir: Path | None) -> str:
-        if takes_models:
-            return clean_text_dump(text, url or None, model_dir=model_dir).body
-        return clean_text_dump(text, url or None).body
-
-    return clean
+    return clean_text_dump(text, url or None, model_dir=model_dir).body
 
 
 def main() -> int:
@@ -194,7 +223,10 @@ def main() -> int:
     args = ap.parse_args()
     sets = {s.strip() for s in args.sets.split(",") if s.strip()}
     print(f"shared: {shared_dir()}")
-    ensure_fold_models()
+    if sets & {"wcxb", "scrapinghub"}:
+        ensure_fold_models()
+    if "text" in sets:
+        ensure_textdump_fold_models()
     adapters = _tool("extraction_adapters")
     if "wcxb" in sets:
         bench_wcxb(args.limit)
@@ -205,7 +237,7 @@ def main() -> int:
                           "trafilatura favor_precision": adapters.trafilatura_precision},
         })
     if "text" in sets:
-        bench_html_set("Text dumps (textdump-dev), shingle F1", textdump_pages(), _text_cleaner(), {
+        bench_html_set("Text dumps (textdump-dev), shingle F1", textdump_pages(), gleaner_text, {
             "baselines": {"trafilatura precision on the lines": adapters.text_trafilatura_precision,
                           "jusText on the lines": adapters.text_justext_default},
         })

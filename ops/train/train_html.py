@@ -20,7 +20,8 @@ dev pages train the shipped models (``workers/stages/html/model/``).
     python ops/train/train_html.py --folds 0,1     # some folds only (quick experiments)
 
 Prints out-of-fold (CV) and training-fit figures: WCXB word F1 per page type, ScrapingHub
-shingle F1, page-type accuracy.
+shingle F1, page-type accuracy (also of pages given without their URL, as ``gleaner parse`` of a
+file: typed from the URL the page declares).
 """
 
 from __future__ import annotations
@@ -42,14 +43,15 @@ if str(REPO) not in sys.path:
 
 import lightgbm as lgb  # noqa: E402
 
-from ops.train.datasets import FOLDS  # noqa: E402
+from ops.train.datasets import FOLDS, scrapinghub_pages, wcxb_pages  # noqa: E402
 from ops.train.html_data import PageRows, load_rows  # noqa: E402
 from ops.train.html_scores import f1_by_threshold, report, tune_thresholds  # noqa: E402
 from workers.stages.html.features import (  # noqa: E402
-    CATEGORICAL, CONTEXT_NAMES, FEATURE_NAMES, PAGE_TYPES, context_features,
+    CATEGORICAL, CONTEXT_NAMES, FEATURE_NAMES, PAGE_TYPES, BlockText, context_features,
 )
 from workers.stages.html.model import BLOCKS_CTX_FILE, BLOCKS_FILE, PAGE_TYPE_FILE, SETTINGS_FILE, THRESHOLD  # noqa: E402
-from workers.stages.html.page_type import PAGE_TYPE_FEATURE_NAMES  # noqa: E402
+from workers.stages.html.dom import parse_html  # noqa: E402
+from workers.stages.html.page_type import PAGE_TYPE_FEATURE_NAMES, declared_url, page_type_features  # noqa: E402
 
 SHIPPED = REPO / "workers" / "stages" / "html" / "model"
 FOLD_DIR = REPO / ".cache" / "models"
@@ -74,6 +76,16 @@ WEIGHT_CAP = 3.0
 # ----------------------------------------------------------------------------- page type
 
 
+def add_declared_url_features(rows: list[PageRows]) -> None:
+    """Each page's page-type features as the stage computes them when the page comes without its URL
+    (from the URL the page declares, ``declared_url``), in ``page_X_declared``."""
+    pages = {p.id + "wcxb": p for p in wcxb_pages()} | {p.id + "scrapinghub": p for p in scrapinghub_pages()}
+    for r in rows:
+        tree = parse_html(pages[r.id + r.dataset].read())
+        url = declared_url(tree) if tree is not None else None
+        r.page_X_declared = r.page_X if url == r.url else page_type_features(r.seg, BlockText(r.seg), url)
+
+
 def fit_page_type(rows: list[PageRows]) -> lgb.Booster:
     X = np.vstack([r.page_X for r in rows])
     y = np.asarray([PAGE_TYPES.index(r.page_type) for r in rows])
@@ -81,10 +93,11 @@ def fit_page_type(rows: list[PageRows]) -> lgb.Booster:
     return lgb.train(PTYPE_PARAMS, data, PTYPE_ROUNDS)
 
 
-def predict_page_type(model: lgb.Booster, rows: list[PageRows]) -> np.ndarray:
+def predict_page_type(model: lgb.Booster, rows: list[PageRows], declared: bool = False) -> np.ndarray:
+    """Page-type probabilities of ``rows`` (``declared``: as if each page came without its URL)."""
     if not rows:
         return np.zeros((0, len(PAGE_TYPES)))
-    return model.predict(np.vstack([r.page_X for r in rows]))
+    return model.predict(np.vstack([getattr(r, "page_X_declared", r.page_X) if declared else r.page_X for r in rows]))
 
 
 def inner_oof(rows: list[PageRows], fit, predict, groups: int | None = None) -> list:
@@ -246,7 +259,9 @@ def write_card(path: Path, figures: dict, argv: str) -> None:
         *_type_table(cv.get("wcxb", {}), fit.get("wcxb")),
         "",
         f"- page-type accuracy: CV {cv.get('page_type_accuracy', float('nan')):.3f}, fit "
-        f"{fit.get('page_type_accuracy', float('nan')):.3f}",
+        f"{fit.get('page_type_accuracy', float('nan')):.3f}"
+        + (f"; CV of pages given without their URL (typed from the URL they declare): "
+           f"{cv['page_type_accuracy_no_url']:.3f}" if "page_type_accuracy_no_url" in cv else ""),
     ]
     if "scrapinghub" in cv:
         lines.append(f"- ScrapingHub dev shingle F1: CV {cv['scrapinghub']['F1']:.3f}"
@@ -290,6 +305,9 @@ def main() -> int:
     t0 = time.time()
     rows = load_rows("wcxb") + load_rows("scrapinghub")
     print(f"rows: {len(rows)} pages, {sum(len(r.label) for r in rows)} blocks ({time.time() - t0:.0f} s)", flush=True)
+    add_declared_url_features(rows)
+    print(f"page-type features as without the URLs (from the URLs the pages declare) ({time.time() - t0:.0f} s)",
+          flush=True)
     folds = [int(k) for k in args.folds.split(",")] if args.folds else list(range(FOLDS))
     second = not args.single_pass
 
@@ -297,6 +315,7 @@ def main() -> int:
     oof_types: dict[str, np.ndarray] = {}
     fit_scores: dict[str, np.ndarray] = {}
     fit_types: dict[str, np.ndarray] = {}
+    no_url_right: list[bool] = []
     fixed = {"default": args.threshold}
     trained_on = {k: f"WCXB dev + ScrapingHub dev pages outside fold {k} (ops/train/datasets.py fold_of)" for k in folds}
     for k in folds:
@@ -308,6 +327,9 @@ def main() -> int:
         scores, types = predict_rows(models, test)
         for r, s, t in zip(test, scores, types):
             oof_scores[r.id + r.dataset], oof_types[r.id + r.dataset] = s, t
+        wcxb_test = [r for r in test if r.dataset == "wcxb"]
+        no_url_right += [PAGE_TYPES[int(np.argmax(p))] == r.page_type
+                         for r, p in zip(wcxb_test, predict_page_type(models.page_type, wcxb_test, declared=True))]
         if not args.no_fit and k == folds[0]:
             scores, types = predict_rows(models, train)
             for r, s, t in zip(train, scores, types):
@@ -332,6 +354,9 @@ def main() -> int:
     figures["thresholds"] = {"per_fold": per_fold, "final": final_thresholds}
     figures["cv"] = report("CV (out of fold), thresholds per page type chosen on the other folds", scored,
                            oof_scores, oof_types, {key: per_fold[fold_of_key[key]] for key in keys})
+    if no_url_right:
+        figures["cv"]["page_type_accuracy_no_url"] = float(np.mean(no_url_right))
+        print(f"  page type accuracy (CV) of pages given without their URL: {np.mean(no_url_right):.3f}")
     if fit_scores:
         figures["fit_fold"] = folds[0]
         fitted = [r for r in rows if r.id + r.dataset in fit_scores]

@@ -178,3 +178,23 @@ def test_title_text_read_as_latin1_upstream_is_repaired() -> None:
     sig = signals("<title>A DIY Investor\u00e2\u0080\u0099s Guide | White Coat</title>", "<p>x</p>")
     assert "a diy investor s guide" in by_key(title_candidates(sig))
     assert sig.title_tag is not None
+
+
+def test_heading_text_leaves_out_buttons_and_screen_reader_text() -> None:
+    sig = signals(body='<h1>Struct <span class="sr-only">(type)</span>Vec<button>Copy item path</button></h1>'
+                       '<h2>Fields\u00ad</h2><p>x</p>')
+    assert sig.h1s == ["Struct Vec"]
+    assert sig.subheadings == ["Fields"]  # the soft hyphen never shows
+
+
+def test_h1_written_in_inline_parts_also_gives_its_joined_text() -> None:
+    sig = signals(body="<h1><span>Acme</span><span>Trail Jacket</span></h1><p>x</p>")
+    cands = by_key(title_candidates(sig))
+    assert cands["acme trail jacket"].features["src_h1_raw"] == 1.0
+    assert cands["acmetrail jacket"].features["src_h1_joined_raw"] == 1.0
+
+
+def test_site_name_written_before_the_title_without_separator_is_cut() -> None:
+    sig = signals('<title>davidbau.com Vibe Coding Notes</title><meta property="og:site_name" content="davidbau.com">',
+                  "<p>x</p>", "https://davidbau.com/archives/vibe-coding.html")
+    assert by_key(title_candidates(sig))["vibe coding notes"].features["src_title_nosite"] == 1.0

@@ -26,6 +26,7 @@ def assemble_document(
         description=ex.description,
         authors=ex.authors,
         published_at=ex.published_at,
+        dateline=ex.dateline,
         language=page.language,
         tags=ex.tags,
         page_type=ex.page_type,

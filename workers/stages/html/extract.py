@@ -2,7 +2,8 @@
 
 1. Parse once with lxml (``dom.parse_html``: bounded, deep nesting kept).
 2. Cut the page into text blocks (``segment``) and describe each (``features``).
-3. Page type from URL, declarations and page statistics (``page_type``, a LightGBM model).
+3. Page type from URL (the page's own canonical URL when none is given), declarations and page
+   statistics (``page_type``, a LightGBM model).
 4. Score every block (LightGBM, two passes: the second sees the first's scores around the block
    and in its containers) and keep the main-content ones (``model.keep_blocks``).
 5. Body text from the kept blocks (``render``); metadata from the same tree
@@ -25,7 +26,7 @@ from workers.stages.html.dom import parse_html
 from workers.stages.html.features import PAGE_TYPES, BlockText, block_features
 from workers.stages.html.metadata import PageMetadata, extract_metadata
 from workers.stages.html.model import keep_blocks, load_models
-from workers.stages.html.page_type import page_type_features
+from workers.stages.html.page_type import declared_url, page_type_features
 from workers.stages.html.render import render
 from workers.stages.html.segment import segment
 
@@ -45,7 +46,7 @@ def extract_main_content(tree: HtmlElement, url: str | None = None, model_dir: P
     seg = segment(tree)
     models = load_models(model_dir)
     stats = BlockText(seg)
-    probs = models.page_type_probs(page_type_features(seg, stats, url))
+    probs = models.page_type_probs(page_type_features(seg, stats, url or declared_url(tree)))
     page_type = PAGE_TYPES[int(np.argmax(probs))]
     if not seg.blocks:
         return MainContent("", page_type)

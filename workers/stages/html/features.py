@@ -30,7 +30,7 @@ TAGS = (
 TAG_CODE = {tag: i + 1 for i, tag in enumerate(TAGS)}
 PAGE_TYPES = ("article", "forum", "product", "collection", "listing", "documentation", "service")
 
-_STOPWORDS_FILE = Path(__file__).resolve().parents[1] / "data" / "clean_text_stopwords.txt"
+_STOPWORDS_FILE = Path(__file__).resolve().parents[1] / "data" / "stopwords.txt"
 
 
 def _stopwords() -> frozenset[str]:

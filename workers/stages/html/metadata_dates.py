@@ -3,7 +3,8 @@ itemprop, dated elements, the text around the headline, the URL), one candidate 
 with the features of all the places that state it.
 
 Finding only: timestamps are read by ``workers.dates`` (``parse_datetime``, ``find_dates``).
-The meta names come from htmldate, the library made for this.
+The meta names come from htmldate, the library made for this, and its own choice (fast search,
+original date) is one more source.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, TypeGuard
+
+from htmldate import find_date as htmldate_find_date
 
 from workers.dates import find_dates, parse_datetime, plausible_publication
 from workers.stages.html.metadata_page import PageSignals, leading_text
@@ -46,6 +49,8 @@ _HINT_UPDATED = ("updat", "modif", "revis", "edited", "last-")
 _HINT_PUBLISHED = ("publish", "posted", "pubdate", "created", "entry-date", "post-date", "article-date", "datecreated")
 _HINT_COMMENT = ("comment", "reply", "respon", "review", "sidebar", "related", "footer", "widget", "recent")
 _VISIBLE = frozenset(("text", "page", "elem_text", "time_text"))
+#: (source name, htmldate's original_date) of the htmldate runs whose answer is a date source
+HTMLDATE_SOURCES: tuple[tuple[str, bool], ...] = (("htmldate_orig", True),)
 MAX_TEXT_DATES = 40
 MAX_PAGE_DATES = 100
 MAX_ELEMENT_CHARS = 160
@@ -89,6 +94,15 @@ def _from_string(value: str | None) -> tuple[date | None, datetime | None, bool]
         return found[0].value, None, found[0].has_day
     when = plausible_publication(parse_datetime(value))
     return (_day_of(when), when, True) if when else (None, None, False)
+
+
+def htmldate_day(sig: PageSignals, original: bool) -> str | None:
+    """htmldate's publication (``original``) or last-update date of the page, fast search only
+    (it reads the tree, never changes it)."""
+    try:
+        return htmldate_find_date(sig.root, url=sig.url, original_date=original, extensive_search=False)
+    except Exception:  # noqa: BLE001 - a library failure on odd markup is no date, not an error
+        return None
 
 
 def _relative_order(sig: PageSignals, order: int) -> float:
@@ -181,6 +195,9 @@ def _collect(sig: PageSignals) -> list[_Seen]:
     page_dates = [d for d in find_dates(sig.page_text, limit=MAX_PAGE_DATES) if d.has_day and _plausible(d.value)]
     for rank, found in enumerate(page_dates):
         seen.append(_Seen(found.value, "page", None, True, text_distance=None, page_rank=rank))
+    # htmldate, the library made for this: its choice among the page's dates
+    for source, original in HTMLDATE_SOURCES:
+        add(source, htmldate_day(sig, original))
     # the URL
     if sig.url:
         match = _URL_DATE.search(sig.url)

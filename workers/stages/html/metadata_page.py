@@ -22,9 +22,11 @@ from lxml.html import HtmlElement
 
 from workers.stages.html.metadata_jsonld import LdObject, jsonld_objects, ld_names
 
-__all__ = ["PageSignals", "Marked", "norm_space", "norm_key", "read_page"]
+__all__ = ["PageSignals", "Marked", "heading_text", "norm_space", "norm_key", "read_page"]
 
 _WS = re.compile(r"\s+")
+#: characters that never show: soft hyphens, zero-width spaces and joiners, byte-order marks
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 _WORD = re.compile(r"\w+")
 
 # matched against lower-cased class and id (a case-insensitive pattern is several times slower)
@@ -52,10 +54,11 @@ _BEFORE_H1 = etree.XPath("preceding::text()[position() <= 40]")
 MAX_MARKED = 400
 MAX_WINDOW_CHARS = 3000
 MAX_PAGE_TEXT_NODES = 5000
+MAX_SUBHEADINGS = 30
 
 
 def norm_space(text: Any) -> str:
-    return _WS.sub(" ", text).strip() if isinstance(text, str) else ""
+    return _WS.sub(" ", text.translate(_INVISIBLE)).strip() if isinstance(text, str) else ""
 
 
 def repair_mojibake(text: str) -> str:
@@ -110,6 +113,53 @@ def spaced_text(elem: HtmlElement) -> str:
         return ""
 
 
+#: parts of a heading a reader does not see as its text: buttons ("Copy item path"), drawings,
+#: scripts, text meant for screen readers only
+_HEADING_SKIP = frozenset(("button", "svg", "script", "style", "noscript", "template", "select", "option", "img"))
+_SCREEN_READER = ("sr-only", "screen-reader", "visually-hidden", "visuallyhidden", "a11y-hidden")
+
+
+def _text_parts(elem: HtmlElement, skip: frozenset[str], screen_reader: bool) -> list[str] | None:
+    """The texts of an element and its children in document order, leaving out the children
+    named in ``skip`` (and screen-reader-only ones unless ``screen_reader``); None on odd markup."""
+    parts: list[str] = []
+
+    def walk(node: HtmlElement, depth: int) -> None:
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            tag = child.tag
+            if isinstance(tag, str) and depth < 12 and tag not in skip:
+                cls = child.get("class")
+                if screen_reader or not (cls and any(h in cls for h in _SCREEN_READER)):
+                    walk(child, depth + 1)
+            if child.tail:
+                parts.append(child.tail)
+
+    try:
+        walk(elem, 0)
+    except (ValueError, AttributeError):
+        return None
+    return parts
+
+
+def heading_text(elem: HtmlElement) -> str:
+    """A heading's visible text, its children's texts apart, without buttons, drawings and
+    screen-reader-only text."""
+    parts = _text_parts(elem, _HEADING_SKIP, screen_reader=False)
+    return norm_space(" ".join(parts)) if parts else ""
+
+
+_NOT_TEXT = frozenset(("script", "style", "noscript", "template"))
+
+
+def _joined_text(elem: HtmlElement) -> str | None:
+    """An element's text as the DOM's textContent gives it (inline parts not spaced apart)."""
+    parts = _text_parts(elem, _NOT_TEXT, screen_reader=True)
+    text = norm_space("".join(parts)) if parts else ""
+    return text if 0 < len(text) <= 300 else None
+
+
 @dataclass
 class Marked:
     """An element that may carry an author or a date, with where it sits."""
@@ -142,6 +192,11 @@ class PageSignals:
     #: navigation), "main" (an <article>, <main> or content block); and how many <h1>s there are
     h1_context: frozenset[str] = frozenset()
     n_h1: int = 0
+    #: the first <h2>/<h3> texts of the body, in document order
+    subheadings: list[str] = field(default_factory=list)
+    #: the first <h1>'s text with its parts joined as the DOM's textContent joins them (no space
+    #: between inline parts: "<span>Brand</span><span>Name</span>" -> "BrandName")
+    h1_joined: str | None = None
 
     def meta(self, *keys: str) -> str | None:
         for key in keys:
@@ -269,6 +324,8 @@ def read_page(tree: HtmlElement, url: str | None = None) -> PageSignals:
     title_tag = base_href = None
     h1s: list[str] = []
     h1_elem = h1_order = main_elem = None
+    subheadings: list[str] = []
+    h1_joined = None
     n_h1 = 0
     hinted: dict[str, bool] = {}
     order = 0
@@ -304,15 +361,20 @@ def read_page(tree: HtmlElement, url: str | None = None) -> PageSignals:
             main_elem = elem
         if tag == "h1":
             n_h1 += 1
-            text = spaced_text(elem)
+            text = heading_text(elem)
             if not text:  # <h1><p>Title</p></h1>: the parser closes the h1 before the <p>
                 following = elem.getnext()
-                text = spaced_text(following) if following is not None else ""
+                text = heading_text(following) if following is not None else ""
                 text = text if len(text) <= 300 else ""
             if text and len(h1s) < 5:
                 h1s.append(text)
                 if h1_elem is None:
                     h1_elem, h1_order = elem, order
+                    h1_joined = _joined_text(elem)
+        elif tag in ("h2", "h3") and len(subheadings) < MAX_SUBHEADINGS:
+            text = heading_text(elem)
+            if text and len(text) <= 300:
+                subheadings.append(text)
         cls, ident, itemprop = elem.get("class"), elem.get("id"), elem.get("itemprop")
         keep = tag in ("h1", "time") or itemprop is not None or elem.get("datetime") is not None
         if not keep and (cls or ident):
@@ -348,6 +410,7 @@ def read_page(tree: HtmlElement, url: str | None = None) -> PageSignals:
         root=root, url=url, base=base, metas=metas, ld=jsonld_objects(scripts), title_tag=title_tag or None,
         h1s=h1s, text=text, h1_offset=len(head) + 1 if before else 0, marked=marked, h1_order=h1_order,
         n_elements=order + 1, links_canonical=canonical, h1_context=_h1_context(h1_elem), n_h1=n_h1,
+        subheadings=subheadings, h1_joined=h1_joined,
     )
 
 
@@ -355,17 +418,44 @@ _HEADER_HINTS = ("header", "masthead", "logo", "brand", "navbar", "site-title", 
 _MAIN_HINTS = ("content", "post", "entry", "article", "main", "story")
 
 
-def _h1_context(h1: HtmlElement) -> frozenset[str]:
+#: classes that hide an element from sight: "sr_only" ones keep it for screen readers, "hidden"
+#: ones (a bare utility class) may be undone by a responsive one ("hidden md:block")
+_SR_ONLY_CLASSES = ("sr-only", "visually-hidden", "visuallyhidden", "screen-reader", "screenreader", "a11y-hidden", "offscreen")
+_HIDDEN_CLASSES = frozenset(("hidden", "d-none", "is-hidden", "hide", "invisible"))
+
+
+def _hidden(elem: HtmlElement, hint: str) -> str | None:
+    """How an element is hidden from sight, if it is: "hidden_attr" (hidden, aria-hidden,
+    display:none), "hidden_sr" (screen-reader-only class) or "hidden_class"."""
+    style = (elem.get("style") or "").replace(" ", "").lower()
+    if elem.get("hidden") is not None or elem.get("aria-hidden") == "true" or "display:none" in style \
+            or "visibility:hidden" in style:
+        return "hidden_attr"
+    if not hint.strip():
+        return None
+    if any(h in hint for h in _SR_ONLY_CLASSES):
+        return "hidden_sr"
+    if _HIDDEN_CLASSES.intersection(hint.split()):
+        return "hidden_class"
+    return None
+
+
+def _h1_context(h1: HtmlElement | None) -> frozenset[str]:
     if h1 is None:
         return frozenset()
     context = set()
     if h1.find(".//a") is not None:
         context.add("link")
-    for depth, anc in enumerate(h1.iterancestors()):
+    for depth, anc in enumerate((h1, *h1.iterancestors())):
         if depth > 12:
             break
         tag = anc.tag
         hint = f"{anc.get('class') or ''} {anc.get('id') or ''}".lower()
+        hidden = _hidden(anc, hint)
+        if hidden:
+            context.add(hidden)
+        if anc is h1:
+            continue
         if tag == "a":
             context.add("link")
         if tag in ("header", "nav") or any(h in hint for h in _HEADER_HINTS):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from difflib import SequenceMatcher
 from urllib.parse import urlsplit
 
 from workers.stages.html.metadata_page import PageSignals, element_text, norm_key, norm_space, repair_mojibake
@@ -15,8 +16,8 @@ from workers.stages.html.metadata_ranker import Candidate
 
 __all__ = ["strip_site_suffix", "title_candidates", "split_title"]
 
-TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " • ", " // ", " « ", " » ", " : ", " ~ ", " › ", " > ")
-_SEPARATOR = re.compile(r"\s+(?:\||-|–|—|::|·|•|//|«|»|:|~|›|>)\s+")
+TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " • ", " // ", " / ", " « ", " » ", " : ", " ~ ", " › ", " > ")
+_SEPARATOR = re.compile(r"\s+(?:\||-|–|—|::|·|•|//|/|«|»|:|~|›|>)\s+")
 MAX_TITLE_CHARS = 400
 _SQUASH = re.compile(r"[\W_]+")
 
@@ -92,6 +93,8 @@ def _raw_titles(sig: PageSignals) -> list[tuple[str, str]]:
         raw.append(("title", sig.title_tag))
     for index, h1 in enumerate(sig.h1s[:3]):
         raw.append(("h1" if index == 0 else "h1_more", h1))
+    if sig.h1_joined and sig.h1s and norm_key(sig.h1_joined) != norm_key(sig.h1s[0]):
+        raw.append(("h1_joined", sig.h1_joined))
     for item in sig.marked:
         if item.elem.tag != "meta" and (item.elem.get("itemprop") or "").lower() == "headline":
             text = element_text(item.elem)
@@ -105,6 +108,25 @@ def _raw_titles(sig: PageSignals) -> list[tuple[str, str]]:
             if text:
                 raw.append(("h2", text))
     return [(s, repair_mojibake(t)) for s, t in raw if len(t) <= MAX_TITLE_CHARS]
+
+
+def _without_site_words(text: str, site_names: Iterable[str]) -> str | None:
+    """The title without a site name written before or after it with no separator
+    ("davidbau.com Vibe Coding" -> "Vibe Coding")."""
+    folded = text.casefold()
+    for name in site_names:
+        name = name.casefold()
+        if len(name) < 4:
+            continue
+        if folded.startswith(name + " "):
+            rest = text[len(name):].strip()
+        elif folded.endswith(" " + name):
+            rest = text[: -len(name)].strip()
+        else:
+            continue
+        if len(rest.split()) >= 2 and not _SEPARATOR.match(" " + rest):
+            return rest
+    return None
 
 
 def _page_kind(sig: PageSignals) -> dict[str, bool]:
@@ -158,6 +180,9 @@ def title_candidates(sig: PageSignals) -> list[Candidate]:
         cut = strip_site_suffix(text, site_names, aggressive=source == "title")
         if cut and cut != text:
             add(cut, source, "cut")
+        bare = _without_site_words(text, site_names)
+        if bare:
+            add(bare, source, "nosite")
         parts = split_title(text)
         if len(parts) > 1:
             add(parts[0], source, "first")
@@ -179,11 +204,16 @@ def title_candidates(sig: PageSignals) -> list[Candidate]:
         "h1_link": "link" in sig.h1_context,
         "h1_header": "header" in sig.h1_context,
         "h1_main": "main" in sig.h1_context,
+        "h1_hidden_attr": "hidden_attr" in sig.h1_context,
+        "h1_hidden_sr": "hidden_sr" in sig.h1_context,
+        "h1_hidden_class": "hidden_class" in sig.h1_context,
         "h1_site": bool(h1_key) and _names_site(sig.h1s[0], site_keys),
         "h1_short": 0 < len(h1_key.split()) <= 2,
         "title_has_h1": bool(h1_key) and h1_key in title_key and h1_key != title_key,
         "many_h1": sig.n_h1 > 1,
         "h1_weird": bool(h1_key) and (max(map(len, h1_key.split())) > 25 or len(h1_key.split()) > 25),
+        "h1_deep": bool(h1_key) and sig.h1_offset > 500,
+        "h1_late": sig.h1_order is not None and sig.h1_order / max(sig.n_elements, 1) > 0.3,
     }
     kind_context = _page_kind(sig)
     candidates = list(by_key.values())
@@ -217,6 +247,7 @@ def title_candidates(sig: PageSignals) -> list[Candidate]:
         f["upper"] = float(cand.value.isupper())
         f["ellipsis"] = float(cand.value.endswith(("...", "…")))
         f["question"] = float(cand.value.endswith("?"))
+        _shape_features(cand, h1_key, keys)
         kinds = {
             "h1": bool(f.get("src_h1_raw")),
             "title_raw": bool(f.get("src_title_raw")),
@@ -233,4 +264,40 @@ def title_candidates(sig: PageSignals) -> list[Candidate]:
                     for name, value in kind_context.items():
                         if value:
                             f[f"{kind}&{name}"] = 1.0
+    _visibility_features(candidates, sig)
     return candidates
+
+
+_LONG_WORD = re.compile(r"[^\W\d_]{4,}")
+
+
+def _shape_features(cand: Candidate, h1_key: str, keys: list[str]) -> None:
+    """How the candidate is written and how it relates to the first <h1> and the other candidates."""
+    f, key = cand.features, cand.key
+    long_words = _LONG_WORD.findall(cand.value)
+    if long_words:
+        capitalized = sum(w[0].isupper() for w in long_words) / len(long_words)
+        f["title_case"] = capitalized
+        f["sentence_case"] = float(len(long_words) >= 3 and long_words[0][0].isupper() and capitalized <= 0.5)
+    if h1_key and key != h1_key:
+        f["extends_h1"] = float(key.startswith(h1_key + " "))
+        f["h1_extends"] = float(h1_key.startswith(key + " "))
+        f["h1_word_ratio"] = max(-2.0, min(2.0, math.log((len(key.split()) + 1) / (len(h1_key.split()) + 1))))
+    near = 0.0
+    for other in keys:
+        if other != key and abs(len(other) - len(key)) <= max(len(key), len(other)) * 0.3:
+            near = max(near, SequenceMatcher(None, key, other, autojunk=False).ratio())
+    f["near_duplicate"] = float(near >= 0.85)
+
+
+def _visibility_features(candidates: list[Candidate], sig: PageSignals) -> None:
+    """Whether the page shows a candidate to its reader: as a sub-heading, or anywhere in its text."""
+    sub_keys = {norm_key(h) for h in sig.subheadings}
+    text = sig.page_text.casefold()
+    for cand in candidates:
+        f = cand.features
+        f["is_subheading"] = float(cand.key in sub_keys)
+        needle = cand.value.casefold()
+        count = text.count(needle) if len(needle) >= 3 else 0
+        f["shown"] = float(count > 0)
+        f["shown_times"] = math.log1p(count)

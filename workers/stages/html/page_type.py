@@ -16,7 +16,7 @@ from workers.stages.html.features import PAGE_TYPES, BlockText
 from workers.stages.html.segment import F_CELL, F_CODE, F_LI, F_PRE, Segmented
 from workers.stages.html.vocab import CLASS_GROUPS, TEXT_GROUPS
 
-__all__ = ["PAGE_TYPES", "PAGE_TYPE_FEATURE_NAMES", "page_type_features"]
+__all__ = ["PAGE_TYPES", "PAGE_TYPE_FEATURE_NAMES", "declared_url", "page_type_features"]
 
 URL_GROUPS: dict[str, tuple[str, ...]] = {
     "forum": ("forum", "forums", "thread", "threads", "topic", "topics", "showthread", "viewtopic", "discussion",
@@ -83,6 +83,22 @@ def _names() -> list[str]:
 PAGE_TYPE_FEATURE_NAMES = _names()
 _URL_LOOKUP = {w: i for i, words in enumerate(URL_GROUPS.values()) for w in words}
 _LD_LOOKUP = {w: i for i, words in enumerate(LD_GROUPS.values()) for w in words}
+
+
+def declared_url(root) -> str | None:
+    """The URL a page states for itself (``<link rel=canonical>``, else ``og:url``): what the page-type
+    features read when the page comes without one (a file, an archive record without its URL)."""
+    head = root.find("head")
+    if head is None:
+        return None
+    og = None
+    for el in head.iter("link", "meta"):
+        if el.tag == "link":
+            if el.get("href") and "canonical" in (el.get("rel") or "").lower().split():
+                return el.get("href").strip() or None
+        elif og is None and (el.get("property") or el.get("name") or "").lower() == "og:url":
+            og = (el.get("content") or "").strip() or None
+    return og
 
 
 def page_type_features(seg: Segmented, stats: BlockText, url: str | None) -> np.ndarray:

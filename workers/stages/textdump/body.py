@@ -1,0 +1,59 @@
+"""From line probabilities to the body: which lines are kept, and how they are joined."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from workers.stages.textdump.lines import Line
+from workers.stages.textdump.patterns import BULLET_RE
+
+__all__ = ["select_lines", "prose_lines", "join_lines", "MIN_BODY_UNITS"]
+
+# Below this many word units what the classifier kept is a stray blurb, not main content.
+MIN_BODY_UNITS = 8.0
+# A short text of this many lines at most, with no page around it (a note, a one-paragraph story),
+# keeps its running text when the classifier (which learned from whole pages) keeps nothing.
+SHORT_TEXT_LINES = 20
+PROSE_MIN_UNITS = 12.0
+PROSE_MIN_STOP_RATIO = 0.2
+
+
+def select_lines(lines: list[Line], p: np.ndarray, threshold: float) -> list[Line]:
+    """The lines whose probability of being main content reaches ``threshold``; none when they
+    add up to less than ``MIN_BODY_UNITS`` words."""
+    kept = [line for line, q in zip(lines, p.tolist(), strict=True) if q >= threshold]
+    if sum(line.units for line in kept) < MIN_BODY_UNITS:
+        return []
+    return kept
+
+
+def prose_lines(lines: list[Line]) -> list[Line]:
+    """The lines of running text of a short text (none for a longer page, or without prose)."""
+    if len(lines) > SHORT_TEXT_LINES:
+        return []
+    kept = [line for line in lines
+            if line.kind is None and not line.bullet and line.units >= PROSE_MIN_UNITS
+            and line.stop_ratio >= PROSE_MIN_STOP_RATIO and line.sentences >= 1]
+    return kept if sum(line.units for line in kept) >= MIN_BODY_UNITS else []
+
+
+def _listy(line: Line) -> bool:
+    return line.bullet or line.numbered or line.columns >= 2
+
+
+def join_lines(kept: list[Line]) -> str:
+    """One paragraph per line; adjacent list items and table rows stay together in one block."""
+    parts: list[str] = []
+    prev: Line | None = None
+    for line in kept:
+        if parts:
+            together = prev is not None and line.idx == prev.idx + 1 and not line.blank_before
+            listy = prev is not None and _listy(line) and _listy(prev)
+            parts.append("\n" if together and listy else "\n\n")
+        parts.append(line.text)
+        prev = line
+    return "".join(parts)
+
+
+def strip_bullet(text: str) -> str:
+    return BULLET_RE.sub("", text, count=1).strip()
