@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 GLEANER := $(BIN)/gleaner
 SAMPLES := tests/fixtures/jpost-gantz-2020-09-23.txt tests/fixtures/pages
 
-.PHONY: install up down status run lint test test-unit test-integration test-faults bench bench-extract bench-entities schemas clean
+.PHONY: install up down status run lint test test-unit test-integration test-faults bench bench-extract bench-entities bench-dedup bench-dedup-store schemas clean
 
 install: $(VENV)/.installed
 
@@ -69,6 +69,18 @@ bench: install
 ENTITIES_ARGS ?=
 bench-entities: install
 	$(BIN)/python ops/bench/bench_entities.py $(ENTITIES_ARGS)
+
+## Near-duplicates: pair precision/recall per kind of copy (threshold chosen by fold of sites), the
+## clusters of the whole dev set, CPU per page. DEDUP_ARGS="--cache .dedup-bodies.json" reuses parsed pages.
+DEDUP_ARGS ?=
+bench-dedup: install
+	$(BIN)/python ops/bench/bench_dedup.py $(DEDUP_ARGS)
+
+## What the near-duplicate lookup costs the index and Redis (the basis of ops/COST.md's figures),
+## against the running stack (GLEANER_ES_URL, GLEANER_REDIS_URL), on an alias of its own.
+DEDUP_STORE_ARGS ?=
+bench-dedup-store: install
+	$(BIN)/python ops/bench/bench_dedup_store.py $(DEDUP_STORE_ARGS)
 
 schemas: install
 	$(GLEANER) schemas

@@ -81,6 +81,12 @@ class Settings(BaseSettings):
         0.05, description="Longest time a document waits for more to join its bulk request while the bulk writer "
         "is idle (a bulk also goes at GLEANER_INDEX_BATCH_SIZE; while one is in flight, the next gathers). "
         "Raise it when bundles are small and pages trickle in.")
+    dedup_claim_ttl_s: int = Field(
+        60, ge=1, description="How long Redis keeps a document's near-duplicate claims: longer than the time from the "
+        "cluster decision to the document being searchable (bulk write, its retries, the index refresh).")
+    dedup_candidates: int = Field(
+        10, ge=1, description="Clusters the near-duplicate lookup reads per document of a batch, on average (its one "
+        "search returns up to this many times the batch's size, at most 10,000).")
     ner_batch_size: int = Field(16, description="Pages per nlp.pipe batch in the enrich stage.")
     task_events: bool = Field(
         True, description="Workers send Celery task events (Flower and `celery events` need them).")

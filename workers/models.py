@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 PageKind = Literal["html", "text"]
 PageCodec = Literal["zstd", "zlib"]
@@ -152,6 +152,17 @@ class PipelineInfo(BaseModel):
     gleaner: str
 
 
+class DedupFields(BaseModel):
+    """Near-duplicate keys of the body (``workers.stages.near_duplicates``), kept so that later
+    copies find this one: band keys are looked up, never searched as text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bands: list[str] = Field(description="LSH band keys of the body's MinHash.")
+    signature: str = Field(description="b-bit MinHash signature, base64: estimates the similarity to another body.")
+    shingles: int = Field(ge=0, description="Word shingles in the body.")
+
+
 class Document(BaseModel):
     """The Elasticsearch ``_source`` of a page, per the document contract in DESIGN.md."""
 
@@ -177,12 +188,31 @@ class Document(BaseModel):
     locations: list[str] = Field(default_factory=list)
     content_hash: str
     simhash: str
+    cluster_id: str | None = Field(
+        default=None, description="Near-duplicate cluster of the body's text: the same on every copy, set at indexing.")
+    duplicate_of: str | None = Field(
+        default=None, description="Id of the cluster's first copy, on every other copy; None on the first.")
+    dedup: DedupFields | None = Field(
+        default=None, description="Near-duplicate keys of the body, set at assembly (workers.stages.near_duplicates).")
     source: str
     collection: str | None = None
     batch_id: str | None = None
     fetched_at: datetime | None = None
     ingested_at: datetime
     pipeline: PipelineInfo
+
+    @model_serializer(mode="wrap")
+    def _leave_out_unset_clusters(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Near-duplicate fields are left out until set (``dedup`` at assembly, the cluster at
+        indexing): a document is never written with a null cluster."""
+        data = handler(self)
+        for name in _SET_AT_INDEXING:
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
+
+
+_SET_AT_INDEXING = ("cluster_id", "duplicate_of", "dedup")
 
 
 class IndexMessage(_Message):

@@ -4,9 +4,10 @@ A page goes through ``PIPELINE``'s stages one after the other. A stage takes a b
 of one model and returns, page by page and in order, the next stage's message or the error that
 ends the page there: a ``PermanentPageError`` (recorded as a failure, with its code) or a
 ``TransientError`` (retried later). A stage is a short tuple of steps over its bundle; a page that
-fails a step leaves the bundle there and the others go on. Adding a step (near-duplicate detection
-before the index writes, say) is adding a function to its stage's tuple; a step that needs a
-service gets it as a field of ``Resources``, which ``workers/runtime.py`` fills for each runner.
+fails a step leaves the bundle there and the others go on. Adding a step is adding a function to
+its stage's tuple; a step that needs a service gets it as a field of ``Resources``, which
+``workers/runtime.py`` fills for each runner. Near-duplicate clusters are decided by the writer,
+not a step: once per bulk batch, which on a worker gathers the bundles of all its threads.
 
 Steps are pure but for what the runner hands them in ``Resources`` (the NER model, the index
 writer), so the same table runs on the Celery workers (``workers/tasks.py``) and in one process
@@ -60,8 +61,8 @@ class EntityFinder(Protocol):
     def one(self, page: EntityInput) -> list[Entity]: ...
 
 
-#: writes documents in bulk: one result per item, in order, or the error (of the tree in
-#: ``workers/errors.py``) that stopped that item
+#: places documents in near-duplicate clusters and writes them in bulk: one result per item, in
+#: order, or the error (of the tree in ``workers/errors.py``) that stopped that item
 DocumentWriter = Callable[[Sequence["IndexItem"]], Sequence["BulkItemResult | Exception"]]
 
 
@@ -254,7 +255,9 @@ def index_item_of(message: IndexEnvelope | IndexMessage, resources: Resources) -
 
 
 def write_documents(items: list[IndexItem], resources: Resources) -> list[Result]:
-    """The bundle's documents in Elasticsearch, in bulk; a document the index refuses fails alone."""
+    """The bundle's documents in Elasticsearch, in bulk, each placed in its near-duplicate cluster
+    by the writer (``workers.store.near_duplicates.place_in_clusters``, once per bulk batch); a
+    document the index refuses fails alone."""
     results = _required(resources.write, "write")(items)
     outcomes: list[Result] = []
     for result in results:

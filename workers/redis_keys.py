@@ -31,3 +31,6 @@ BATCH = "gleaner:batch:"  # + batch id: hash of counters; + ":done" and ":failed
 BATCHES = "gleaner:batches"  # sorted set: batch id -> time of its first submitted page
 STAGE_COUNTS = "gleaner:stats:processed"  # hash: stage -> pages done
 RATE = "gleaner:rate:"  # + series (stage, submit, failed): hash minute -> pages
+
+# --- near-duplicate claims (workers/store/near_duplicates.py), per index alias and time bucket
+DEDUP = "gleaner:dedup:"  # + alias + ":" + bucket + ":b<band position>" (hash: band key -> doc id) or ":d" (hash: doc id -> record)

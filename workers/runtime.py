@@ -24,6 +24,7 @@ from workers.pipeline import Resources
 from workers.store.elastic import BulkItemResult, IndexItem, as_gleaner_error, bulk_index, ensure_index, make_client
 from workers.store.failure_index import FailureMirror
 from workers.store.failures import FailureStore
+from workers.store.near_duplicates import place_in_clusters
 from workers.store.progress import ProgressStore
 
 if TYPE_CHECKING:
@@ -110,10 +111,15 @@ def entity_finder() -> SpacyEntities:
 
 
 def _bulk_batch(items: Sequence[IndexItem]) -> list[BulkItemResult]:
+    """A bulk batch placed in near-duplicate clusters (one search and one Redis script for the
+    batch), then written. If the clusters cannot be decided, the whole batch is retried."""
     ensure_index_once()
+    settings = get_settings()
+    placed = place_in_clusters(es_client(), redis_client(), settings.index_alias, items,
+                               claim_ttl_s=settings.dedup_claim_ttl_s, max_candidates=settings.dedup_candidates)
     # One request for the batch: it holds up to GLEANER_INDEX_BATCH_SIZE documents plus the rest of
     # the last bundle (a bundle is never split), which a chunk size of exactly that would send alone.
-    return bulk_index(es_client(), get_settings().index_alias, items, chunk_size=max(len(items), 1))
+    return bulk_index(es_client(), settings.index_alias, placed, chunk_size=max(len(placed), 1))
 
 
 @lru_cache(maxsize=1)

@@ -38,8 +38,9 @@ process loads spaCy on its first bundle). Per run:
     the documents written by (a), each into a fresh scratch index with the template's settings and
     mappings (deleted afterwards), alternated after a warm-up of each: the plain loop
     (``helpers.bulk`` of index actions, no version) against the index stage (the index worker's
-    envelope check and ``workers.store.elastic.bulk_index`` with external versions and one outcome
-    per document), both with a client writing orjson and bulks of the same size.
+    envelope check, the near-duplicate clusters of each bulk, ``workers.store.elastic.bulk_index``
+    with external versions and one outcome per document), both with a client writing orjson and
+    bulks of the same size.
 ``index worker``
     the index worker as deployed (Celery, its thread pool and bulk writer, the broker transport,
     progress in Redis) against the same plain loop, on the same documents (``--index-copies`` times
@@ -661,10 +662,13 @@ def bench_index(docs: list[tuple[str, dict[str, Any]]], rounds: int, chunk_sizes
     Both sides use a client writing orjson, bulks of ``chunk_size``. The plain loop: ``helpers.bulk``
     of index actions, no version. The index stage: what the index worker does with a bundle's
     documents once it has them (``stage_items``: envelope check, external version from
-    ``fetched_at``) and ``bulk_index`` (``streaming_bulk`` with retries, one outcome per document).
-    Then the stage alone at other chunk sizes."""
+    ``fetched_at``), then per bulk its near-duplicate clusters (``place_in_clusters``: one search of
+    the scratch index, one Redis script) and ``bulk_index`` (``streaming_bulk`` with retries, one
+    outcome per document). Then the stage alone at other chunk sizes."""
     from workers.config import get_settings
+    from workers.runtime import redis_client
     from workers.store.elastic import bulk_index, make_client
+    from workers.store.near_duplicates import place_in_clusters
 
     client = orjson_client()
     stage_client = make_client(get_settings())  # the index worker's
@@ -681,7 +685,10 @@ def bench_index(docs: list[tuple[str, dict[str, Any]]], rounds: int, chunk_sizes
             dt, bad = plain_bulk(client, name, docs, size)
         else:
             t0 = time.perf_counter()
-            results = bulk_index(stage_client, name, stage_items(messages), chunk_size=size)
+            items, results = stage_items(messages), []
+            for start in range(0, len(items), size):
+                chunk = place_in_clusters(stage_client, redis_client(), name, items[start:start + size])
+                results += bulk_index(stage_client, name, chunk, chunk_size=size)
             dt = time.perf_counter() - t0
             bad = sum(1 for x in results if x.outcome != "indexed")
         if record_cpu:

@@ -8,8 +8,9 @@ Start-up (interpreter, imports, spaCy's model, trafilatura's set-up, the Elastic
 alias): everything up to printing ``ready``, including one pass over WARMUP (a page or two, not
 indexed). Then it waits for a line on stdin and runs, timed: every page of PART parsed, enriched
 (``nlp.pipe`` over batches of ``GLEANER_NER_BATCH_SIZE``) and assembled by ``workers.offline``,
-indexed by ``workers.store.elastic.bulk_index`` in bulks of ``GLEANER_INDEX_BATCH_SIZE`` with the
-workers' client, as ``gleaner process --index`` does. Each document is written to DOCS as a JSON line
+placed in near-duplicate clusters (``workers.store.near_duplicates.place_in_clusters``, one search and
+one Redis script per bulk) and indexed by ``workers.store.elastic.bulk_index`` in bulks of
+``GLEANER_INDEX_BATCH_SIZE`` with the workers' clients, as ``gleaner process --index`` does. Each document is written to DOCS as a JSON line
 (orjson; the bench's index comparisons read them), where ``gleaner process`` prints it. Ends with
 ``done SECONDS PAGES FAILED`` (SECONDS: the timed part, ``time.monotonic``).
 """
@@ -29,8 +30,9 @@ def main() -> int:
 
     from workers.config import get_settings
     from workers.offline import PageFailure, ProcessedPage, process_inputs
-    from workers.runtime import ensure_index_once, es_client
+    from workers.runtime import ensure_index_once, es_client, redis_client
     from workers.store.elastic import bulk_index, index_item
+    from workers.store.near_duplicates import place_in_clusters
 
     settings = get_settings()
     for _ in process_inputs([warmup], settings, batch_size=settings.ner_batch_size):
@@ -38,6 +40,7 @@ def main() -> int:
     ensure_index_once()
     client = es_client()
     client.info()
+    redis_client().ping()
     print("ready", flush=True)
     sys.stdin.readline()
 
@@ -46,8 +49,10 @@ def main() -> int:
     batch: list[ProcessedPage] = []
 
     def flush() -> int:
-        results = bulk_index(client, settings.index_alias, [index_item(p.doc_id, p.document) for p in batch],
-                             chunk_size=settings.index_batch_size)
+        items = place_in_clusters(client, redis_client(), settings.index_alias,
+                                  [index_item(p.doc_id, p.document) for p in batch],
+                                  claim_ttl_s=settings.dedup_claim_ttl_s, max_candidates=settings.dedup_candidates)
+        results = bulk_index(client, settings.index_alias, items, chunk_size=settings.index_batch_size)
         return sum(1 for r in results if r.outcome in ("rejected", "retry"))
 
     with open(docs_path, "wb") as out:

@@ -255,7 +255,7 @@ def test_search_text_shows_ranked_hits_snippets_and_facets(corpus):
     result = gleaner("search", corpus.token, "--collection", corpus.collection)
     assert result.returncode == 0, result.stderr
     text = result.stdout
-    assert text.splitlines()[0] == "3 pages match"
+    assert text.splitlines()[0] == "3 pages match in 3 stories"
     for title in corpus.titles:
         assert title in text
     assert "1. " in text and "2. " in text and "3. " in text
@@ -263,7 +263,7 @@ def test_search_text_shows_ranked_hits_snippets_and_facets(corpus):
     assert "2021-03-04" in text and "2023-06-10" in text  # the dates
     assert corpus.host_a.removeprefix("www.") in text  # the site
     assert f"[{corpus.token}]" in text, "the query's terms are marked in the snippet"
-    facets = text[text.index("Across the 3 hits:"):]
+    facets = text[text.index("Across the 3 stories (stories counted once):"):]
     for label in ("persons", "organizations", "places", "sites"):
         assert f"\n{label} " in facets or facets.startswith(label), label
     assert f"{corpus.host_a} (2)" in facets and f"{corpus.host_b.removeprefix('www.')} (1)" in facets

@@ -189,6 +189,9 @@ def test_lens_panels_use_existing_aggregatable_fields_and_consistent_columns():
         elif lens["visualizationType"] == "lnsMetric":
             assert vis["layerId"] in layers, where
             accessors.append(vis["metricAccessor"])
+        elif lens["visualizationType"] == "lnsDatatable":
+            assert vis["layerId"] in layers, where
+            accessors += [column["columnId"] for column in vis["columns"]]
         assert accessors and set(accessors) <= column_ids, f"{where}: accessors {accessors} vs columns {column_ids}"
 
 
@@ -202,6 +205,14 @@ def test_dashboard_has_the_promised_panels():
     assert ("date_histogram", "published_at") in used  # pages over time
     for field in ("persons", "organizations", "locations", "domain", "language", "page_type"):
         assert ("terms", field) in used, field  # top persons, organizations, places, sites, languages, page types
+    stories = [title for title, cols in charts.items() if ("terms", "cluster_id") in cols]
+    assert stories == ["Largest story clusters"]
+    by_site = charts["Duplicates by site"]
+    assert ("terms", "domain") in by_site and ("count", "___records___") in by_site
+    filters = {c.get("filter", {}).get("query") for _p, lens in _lens_panels() if lens["title"] == "Duplicates by site"
+               for layer in lens["state"]["datasourceStates"]["formBased"]["layers"].values()
+               for c in layer["columns"].values()}
+    assert {"duplicate_of:*", "not duplicate_of:*"} <= filters
     failures = [title for title, cols in charts.items() if ("terms", "error") in cols]
     assert failures, "failures by reason"
     searches = [p for p in _panels() if p["type"] == "search"]

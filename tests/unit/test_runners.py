@@ -51,6 +51,12 @@ def test_the_workers_end_the_same_pages_the_same_way(tmp_path, fake_entities):
     assert [(f.error, m["source"].rsplit("/", 1)[-1]) for m, f in enriched.failed] == [("internal_error", "p2.html")]
     assert [r["document"]["title"] for _, r in enriched.done] == ["Story 0", "Story 1", "Story 3"]
     assert [r["seq"] for _, r in enriched.done] == [0, 1, 3], "each page keeps its reference"
+    from workers.stages.near_duplicates import fingerprint
+
+    for _, r in enriched.done:  # near-duplicate keys come with the document; its cluster, at indexing
+        document = r["document"]
+        assert document["dedup"] == fingerprint(document["body"]).stored()
+        assert "cluster_id" not in document and "duplicate_of" not in document
 
 
 def test_a_worker_refuses_a_message_that_does_not_fit_its_stage():

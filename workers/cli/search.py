@@ -10,7 +10,7 @@ from rich.text import Text
 
 from workers.cli.format import plural
 from workers.cli.output import JsonOpt, err, out, print_json
-from workers.cli.search_view import render_facets, render_hit
+from workers.cli.search_view import render_facets, render_hit, similar_pages
 from workers.config import get_settings
 from workers.dates import parse_datetime
 
@@ -52,11 +52,15 @@ def search(
     sort: Annotated[str, typer.Option(help="relevance or date (newest first).")] = "relevance",
     size: Annotated[int, typer.Option(help="Number of hits.")] = 10,
     page: Annotated[int, typer.Option(help="Page of hits (1 = the first --size hits).")] = 1,
+    all_copies: Annotated[bool, typer.Option("--all-copies", help="Every copy of a story a hit of its own "
+                                             "(default: a story's best hit, with '+N similar pages').")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Search the pages: ranked hits with title, site, date, URL and a highlighted snippet, then
-    the top persons, organizations, places and sites of all the hits. --json: one document per
-    line, with its id and score."""
+    the top persons, organizations, places and sites of all the hits. Copies of one story
+    (near-duplicates) show as its best hit with "+N similar pages", and facets count stories;
+    --all-copies shows every copy. --json: one document per line, with its id, score and, collapsed,
+    ``similar`` (the story's other matching copies)."""
     from elasticsearch import NotFoundError
 
     from workers.runtime import es_client
@@ -70,7 +74,7 @@ def search(
             es_client(), alias, query, persons=person, organizations=org, locations=place, sites=site,
             collections=collection, languages=lang, since=parse_date_bound(since) if since else None,
             until=parse_date_bound(until) if until else None, size=size, offset=max(page - 1, 0) * size, sort=sort,
-            with_entities=as_json,
+            with_entities=as_json, all_copies=all_copies,
         )
     except NotFoundError:
         err.print(f"no pages yet: the alias '{alias}' does not exist (gleaner setup, then gleaner submit)")
@@ -78,12 +82,16 @@ def search(
     hits = resp["hits"]["hits"]
     if as_json:
         for hit in hits:
-            print_json({"id": hit["_id"], "score": hit["_score"], **hit["_source"]})
+            extra = {} if all_copies else {"similar": similar_pages(hit)}
+            print_json({"id": hit["_id"], "score": hit["_score"], **hit["_source"], **extra})
         return
     total = resp["hits"]["total"]["value"]
+    stories = None if all_copies else ((resp.get("aggregations") or {}).get("stories") or {}).get("value")
     first = max(page - 1, 0) * size
-    shown = f" (showing {first + 1:,}-{first + len(hits):,})" if hits and (total > len(hits) or first) else ""
-    out.print(f"{total:,} {'page matches' if total == 1 else 'pages match'}{shown}", highlight=False)
+    listed = total if stories is None else stories
+    shown = f" (showing {first + 1:,}-{first + len(hits):,})" if hits and (listed > len(hits) or first) else ""
+    in_stories = f" in {plural(stories, 'story', 'stories')}" if stories is not None and total else ""
+    out.print(f"{total:,} {'page matches' if total == 1 else 'pages match'}{in_stories}{shown}", highlight=False)
     styled = out.is_terminal
     for n, hit in enumerate(hits, first + 1):
         out.print()
@@ -91,5 +99,6 @@ def search(
     facets = render_facets(resp.get("aggregations") or {})
     if facets is not None and total:
         out.print()
-        out.print(Text(f"Across the {plural(total, 'hit')}:", style="bold"))
+        across = plural(total, "hit") if stories is None else f"{plural(stories, 'story', 'stories')} (stories counted once)"
+        out.print(Text(f"Across the {across}:", style="bold"))
         out.print(facets)

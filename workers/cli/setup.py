@@ -18,6 +18,12 @@ def setup() -> None:
     settings = get_settings()
     created = ensure_index(es_client(), settings.index_alias, update_template=True)
     err.print(f"index template installed; alias '{settings.index_alias}' " + ("created" if created else "exists"))
+    if not created:
+        from workers.store.near_duplicates import backfill_clusters
+
+        placed = backfill_clusters(es_client(), settings.index_alias)
+        if placed:
+            err.print(f"{placed:,} documents indexed before near-duplicate clusters each got a cluster of their own")
     try:
         records = list(failure_store())
     except Exception as exc:  # noqa: BLE001 - Redis is not needed to set up Elasticsearch

@@ -25,6 +25,7 @@ def status_report(*, failures_scan_limit: int = 5000) -> dict[str, Any]:
     from workers.runtime import es_client, failure_store, progress_store, redis_client
     from workers.store.elastic import cluster_report
     from workers.store.failure_index import count_failures
+    from workers.store.near_duplicates import duplicate_report
     from workers.store.progress import RATE_SERIES, window_rate
 
     settings = get_settings()
@@ -84,6 +85,10 @@ def status_report(*, failures_scan_limit: int = 5000) -> dict[str, Any]:
         except Exception as exc:  # noqa: BLE001
             report["elasticsearch"] = f"down: {exc.__class__.__name__}"
         else:
+            try:
+                report["near_duplicates"] = duplicate_report(es, settings.index_alias)
+            except Exception as exc:  # noqa: BLE001 - the rest of the report stands
+                report["near_duplicates"] = {"error": f"{exc.__class__.__name__}: {exc}"[:300]}
             try:
                 failures_indexed = count_failures(es)
                 if failures_indexed is not None:

@@ -25,6 +25,25 @@ def status_ok(report: dict[str, Any]) -> bool:
             and all(workers.get(q) for q in PIPELINE.names))
 
 
+def duplicates_text(near: dict[str, Any] | None) -> Text | None:
+    """The share of documents that are copies of a story indexed earlier, and the stories."""
+    if not near:
+        return None
+    if "error" in near:
+        return Text(f"unknown ({near['error']})", style="yellow")
+    if not near.get("placed"):
+        return Text("none placed in a story yet", style="dim")
+    share = near.get("duplicate_share") or 0.0
+    text = Text(f"{share:.1%}", style="bold")
+    text.append(f" of {fmt_int(near['placed'])} documents are copies of a story indexed earlier"
+                f" ({fmt_int(near['duplicates'])}); {fmt_int(near['stories'])} stories")
+    unplaced = (near.get("documents") or 0) - near["placed"]
+    if unplaced > 0:
+        text.append(f"; {fmt_int(unplaced)} documents from before clusters (gleaner setup places them)",
+                    style="yellow")
+    return text
+
+
 def render_status(report: dict[str, Any], *, bundle_pages: int) -> list[RenderableType]:
     parts: list[RenderableType] = []
     health = Table.grid(padding=(0, 2))
@@ -48,6 +67,9 @@ def render_status(report: dict[str, Any], *, bundle_pages: int) -> list[Renderab
                        f" · {ei.get('alias')} -> {names} · {fmt_bytes(size)}")
     health.add_row("Elasticsearch", es_text)
     health.add_row("Documents", fmt_int(report.get("documents")))
+    duplicates = duplicates_text(report.get("near_duplicates"))
+    if duplicates is not None:
+        health.add_row("Duplicates", duplicates)
     parts.append(health)
 
     if "stages" not in report:  # Redis is down: nothing more to show

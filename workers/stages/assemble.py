@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from workers import __version__
-from workers.models import Document, Entity, ParsedPage, PipelineInfo
+from workers.models import DedupFields, Document, Entity, ParsedPage, PipelineInfo
 from workers.stages.entities import split_by_label
 from workers.stages.fingerprints import content_hash, simhash
+from workers.stages.near_duplicates import fingerprint
 from workers.stages.text_stats import count_words
 
 
@@ -37,6 +38,7 @@ def assemble_document(
         locations=locations,
         content_hash=content_hash(ex.body),
         simhash=simhash(ex.body),
+        dedup=DedupFields(**fingerprint(ex.body).stored()),  # the index step places it in a cluster
         source=ref.source,
         collection=ref.collection,
         batch_id=ref.batch_id,

@@ -76,9 +76,11 @@ def ensure_index(client: Elasticsearch, alias: str, *, update_template: bool = F
     if exists:
         # Indices made by template version 1 refreshed every second, searched or not.
         client.indices.put_settings(index=alias, settings={"index": {"refresh_interval": None}})
-        # Fields added since the alias's indices were made (mapping version 2: page_type; 3: dateline) are added to
-        # them: the mapping is strict, so they would refuse documents that carry them.
-        client.indices.put_mapping(index=alias, properties=template["template"]["mappings"]["properties"])
+        # Fields added since the alias's indices were made (mapping version 2: page_type and the
+        # near-duplicate fields; 3: dateline) are added to them: the mapping is strict, so they would
+        # refuse documents that carry them. A changed field is refused by Elasticsearch: new index, reindex.
+        mappings = template["template"]["mappings"]
+        client.indices.put_mapping(index=alias, properties=mappings["properties"], meta=mappings.get("_meta"))
         return False
     try:
         client.indices.create(index=first_index_name(alias), aliases={alias: {"is_write_index": True}})

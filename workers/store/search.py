@@ -11,6 +11,10 @@ FACETS = {"persons": "persons", "organizations": "organizations", "places": "loc
 # Markers around highlighted terms in snippets (the CLI turns them into styles).
 HIGHLIGHT_PRE, HIGHLIGHT_POST = "\ue000", "\ue001"  # private-use characters, never in pages
 SEARCH_FIELDS = ["title^3", "description^2", "body", "tags^2", "persons^2", "organizations^2", "locations^2"]
+# Near-duplicates: a story is a cluster of copies (``cluster_id``); a collapsed hit names up to this
+# many of its other copies.
+COPIES_SHOWN = 3
+STORY_FIELD = "cluster_id"
 
 
 def _ci_term(field: str, value: str) -> dict[str, Any]:
@@ -46,11 +50,17 @@ def search_body(
     sort: str = "relevance",
     facets: int = 10,
     with_entities: bool = False,
+    all_copies: bool = False,
 ) -> dict[str, Any]:
     """The search request of ``gleaner search``. The query needs every word (in any of the
     fields), and takes ``"phrases"``, ``-word`` and ``a | b``. Every filter is an AND; repeating a filter
     (two ``persons``) requires both, except sites, collections and languages (any of them).
-    ``since``/``until`` bound ``published_at`` (a date, a datetime or date math like ``now-7d``)."""
+    ``since``/``until`` bound ``published_at`` (a date, a datetime or date math like ``now-7d``).
+
+    Copies of one story (near-duplicates, one ``cluster_id``) are collapsed to their best hit, which
+    carries the number of matching copies and a few of them (``inner_hits.copies``); facets count
+    stories, and ``aggregations.stories`` the stories matching. ``all_copies``: every page a hit,
+    facets count pages."""
     filters: list[dict[str, Any]] = []
     for field, values in (("persons", persons), ("organizations", organizations), ("locations", locations)):
         for value in values or []:
@@ -83,6 +93,13 @@ def search_body(
         },
         "aggs": {name: {"terms": {"field": field, "size": facets}} for name, field in FACETS.items()},
     }
+    if not all_copies:
+        body["collapse"] = {"field": STORY_FIELD, "inner_hits": {
+            "name": "copies", "size": COPIES_SHOWN + 1, "_source": ["url", "domain", "site_name"]}}
+        for agg in body["aggs"].values():
+            agg["terms"]["order"] = {"stories": "desc"}
+            agg["aggs"] = {"stories": {"cardinality": {"field": STORY_FIELD}}}
+        body["aggs"]["stories"] = {"cardinality": {"field": STORY_FIELD}}
     if not with_entities:
         body["_source"] = {"excludes": ["entities"]}
     if sort == "date" or (sort == "relevance" and not text):

@@ -55,3 +55,32 @@ def test_facets_list_the_top_values():
     text = render(render_facets(aggs))
     assert "persons" in text and "Mark Esper (3)" in text and "sites" not in text
     assert render_facets({}) is None
+
+
+def _collapsed(hit_id: str, total: int, others: list[tuple[str, str]]) -> dict:
+    copies = [{"_id": hit_id, "_source": {"url": "https://a.com/x", "domain": "a.com"}}]
+    copies += [{"_id": i, "_source": {"url": f"https://{site}/x", "domain": site}} for i, site in others]
+    return {"_id": hit_id, "_score": 2.0, "_source": {"title": "Story", "domain": "a.com", "cluster_id": "c1",
+                                                      "url": "https://a.com/x", "body": "text"},
+            "inner_hits": {"copies": {"hits": {"total": {"value": total}, "hits": copies}}}}
+
+
+def test_a_collapsed_hit_shows_how_many_similar_pages_and_where():
+    from workers.cli.search_view import similar_pages
+
+    hit = _collapsed("h", 6, [("o1", "b.com"), ("o2", "c.com"), ("o3", "b.com")])
+    similar = similar_pages(hit)
+    assert similar["count"] == 5 and similar["cluster_id"] == "c1"
+    assert [p["site"] for p in similar["pages"]] == ["b.com", "c.com", "b.com"]
+    assert "+5 similar pages: b.com, c.com, …" in render(render_hit(1, hit, styled=False))
+    alone = _collapsed("h", 1, [])
+    assert similar_pages(alone)["count"] == 0 and "similar" not in render(render_hit(1, alone, styled=False))
+    two = _collapsed("h", 2, [("o1", "b.com")])
+    assert "+1 similar page: b.com" in render(render_hit(1, two, styled=False))
+    assert similar_pages({"_id": "x", "_source": {}}) is None, "--all-copies: nothing collapsed"
+
+
+def test_facets_count_stories_when_the_search_did():
+    aggs = {"sites": {"buckets": [{"key": "a.com", "doc_count": 7, "stories": {"value": 2}},
+                                  {"key": "b.com", "doc_count": 3}]}}
+    assert "a.com (2) · b.com (3)" in render(render_facets(aggs))

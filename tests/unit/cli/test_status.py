@@ -47,3 +47,19 @@ def test_status_is_ok_only_with_redis_elasticsearch_and_a_worker_per_queue():
     assert not status_ok({**healthy, "redis": "down: ConnectionError"})
     assert not status_ok({**healthy, "elasticsearch": "red"})
     assert not status_ok({**healthy, "workers": {"parse": ["p"], "enrich": [], "index": ["i"]}})
+
+
+def test_status_shows_the_share_of_duplicates():
+    from workers.cli.status_view import duplicates_text
+
+    near = {"documents": 1000, "placed": 1000, "duplicates": 260, "stories": 740, "duplicate_share": 0.26}
+    assert render(duplicates_text(near), width=200).strip() == (
+        "26.0% of 1,000 documents are copies of a story indexed earlier (260); 740 stories")
+    before = render(duplicates_text({**near, "documents": 1200}), width=200)
+    assert "200 documents from before clusters (gleaner setup places them)" in before
+    assert "none placed" in render(duplicates_text({**near, "placed": 0, "duplicate_share": None}))
+    assert "unknown (ApiError: x)" in render(duplicates_text({"error": "ApiError: x"}), width=200)
+    assert duplicates_text(None) is None
+    report = {"redis": "down: X", "elasticsearch": "green", "documents": 1000, "near_duplicates": near}
+    text = "\n".join(render(part, width=200) for part in render_status(report, bundle_pages=32))
+    assert "Duplicates     26.0% of 1,000 documents" in text
