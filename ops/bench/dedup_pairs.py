@@ -85,7 +85,7 @@ class Pair:
 def parse_bodies(pages: Iterable[tuple[str, DevPage, str]]) -> list[Body]:
     """Run every page through the parse stage, as the pipeline does."""
     from workers.models import RawPage
-    from workers.stages.errors import PermanentPageError
+    from workers.errors import PermanentPageError
     from workers.stages.parse import parse_page
 
     out = []

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ops.train.datasets import REPO, DevPage, wcxb_pages
-from workers.stages.clean_html import parse_html
+from workers.stages.html.dom import parse_html
 from workers.stages.html.metadata_authors import author_candidates
 from workers.stages.html.metadata_dates import date_candidates
 from workers.stages.html.metadata_page import norm_key, read_page

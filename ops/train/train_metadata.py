@@ -194,7 +194,7 @@ def speed(step: int) -> None:
     import trafilatura
 
     from ops.train.datasets import wcxb_pages
-    from workers.stages.clean_html import parse_html
+    from workers.stages.html.dom import parse_html
 
     pages = wcxb_pages()[::step]
     htmls = [(p.read(), p.url) for p in pages]

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from workers.models import Extraction
-from workers.stages.clean_html import clean_html
-from workers.stages.metadata_html import clean_author, strip_site_suffix
+from workers.stages.html import clean_html
+from workers.stages.html.metadata import clean_author, strip_site_suffix
 
 pytestmark = pytest.mark.unit
 
@@ -242,7 +242,7 @@ def test_deeply_nested_unclosed_tags_keep_their_text():
 
 
 def test_cap_nesting_keeps_text_scripts_and_siblings():
-    from workers.stages.clean_html import cap_nesting
+    from workers.stages.html.dom import cap_nesting
 
     assert cap_nesting("<a><b><c>x</c></b></a>", 2) == "<a><b> x </b></a>"
     assert cap_nesting(b"<a><b><c>x</c></b></a>", 2) == b"<a><b> x </b></a>"
@@ -370,7 +370,7 @@ def test_real_pages_body_matches_gold(pid, url, gold):
 
 
 def test_a_tag_with_100k_attributes_loses_them_and_keeps_its_text():
-    from workers.stages.clean_html import MAX_TAG_ATTRIBUTE_CHARS, strip_overlong_tags
+    from workers.stages.html.dom import MAX_TAG_ATTRIBUTE_CHARS, strip_overlong_tags
 
     attributes = " ".join(f'a{i}="{i}"' for i in range(100_000))
     page = article_page().replace("<article>", f"<article {attributes}>", 1)
@@ -383,7 +383,7 @@ def test_a_tag_with_100k_attributes_loses_them_and_keeps_its_text():
 
 
 def test_ordinary_tags_and_long_attribute_values_under_the_limit_are_kept():
-    from workers.stages.clean_html import strip_overlong_tags
+    from workers.stages.html.dom import strip_overlong_tags
 
     data_uri = "data:image/png;base64," + "A" * 20_000
     page = article_page(body_extra=f'<img src="{data_uri}" alt="x"><p class="a" data-x="1">More text here.</p>')

@@ -2,8 +2,8 @@ import codecs
 
 import pytest
 
+from workers.errors import PermanentPageError
 from workers.stages.decode import decode_bytes, looks_like_html, sniff_binary
-from workers.stages.errors import PermanentPageError
 
 pytestmark = pytest.mark.unit
 
@@ -101,8 +101,8 @@ def test_utf16_without_a_byte_order_mark_is_text():
 def test_a_byte_order_mark_alone_is_an_empty_page():
     import pytest
 
+    from workers.errors import PermanentPageError
     from workers.stages.decode import decode_bytes
-    from workers.stages.errors import PermanentPageError
 
     for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xef\xbb\xbf  \n"):
         with pytest.raises(PermanentPageError) as err:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from workers.errors import PermanentPageError
 from workers.models import RawPage
-from workers.stages.errors import PermanentPageError
 from workers.stages.html import clean_html
 from workers.stages.html.dom import parse_html
 from workers.stages.parse import parse_page

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from workers.stages.clean_html import parse_html
 from workers.stages.html import metadata_ranker
+from workers.stages.html.dom import parse_html
 from workers.stages.html.metadata import PageMetadata, extract_metadata
 from workers.stages.html.metadata_ranker import MODEL_DIR, Candidate, LinearGate, LinearRanker, best, load_ranker
 

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from workers.stages.clean_html import parse_html
+from workers.stages.html.dom import parse_html
 from workers.stages.html.metadata import extract_metadata
 from workers.stages.html.metadata_authors import author_candidates, clean_author
 from workers.stages.html.metadata_dates import date_candidates

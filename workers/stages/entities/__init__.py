@@ -68,7 +68,7 @@ def extract_entities_batch(
     ``GLEANER_NER_MAX_CHARS``).
     """
     cap = MAX_TEXT_CHARS if max_chars is None else max(1000, int(max_chars))
-    prepared: list[Prepared | None] = [prepare(page, nlp.lang, cap) for page in pages]
+    prepared: list[Prepared | None] = [prepare(page, nlp.lang or "", cap) for page in pages]
     jobs: list[tuple[int, int, str]] = []
     limit = chunk_limit(nlp)
     for i, prep in enumerate(prepared):
