@@ -31,14 +31,23 @@ STORIES, COPIES = 3, 6
 
 def _sentences(fixtures_dir: Path) -> list[str]:
     gold = json.loads((fixtures_dir / "pages-ground-truth.json").read_text())
-    return [s for page in gold.values() for s in re.split(r"(?<=[.!?])\s+", page["articleBody"])
-            if 12 <= len(s.split()) <= 40]
+    by_start: dict[str, str] = {}  # one sentence per 12-word start: a phrase search finds one story
+    for page in gold.values():
+        for s in re.split(r"(?<=[.!?])\s+", page["articleBody"]):
+            if 12 <= len(s.split()) <= 40:
+                by_start.setdefault(" ".join(s.split()[:12]), s)
+    return sorted(by_start.values())
 
 
-def _story(rng: random.Random, pool: list[str]) -> tuple[str, list[str]]:
-    """A headline and paragraphs of sentences no article has in this order."""
-    sentences = rng.sample(pool, 14)
-    return " ".join(sentences[0].split()[:8]), [" ".join(sentences[i:i + 2]) for i in range(0, len(sentences), 2)]
+def _stories(rng: random.Random, pool: list[str], n: int) -> list[tuple[str, list[str]]]:
+    """Headlines and paragraphs of sentences no article has in this order; no two stories share one."""
+    picked = rng.sample(pool, 14 * n)
+    stories = []
+    for k in range(n):
+        sentences = picked[14 * k:14 * (k + 1)]
+        stories.append((" ".join(sentences[0].split()[:8]),
+                        [" ".join(sentences[i:i + 2]) for i in range(0, len(sentences), 2)]))
+    return stories
 
 
 def _html_copy(site: int, title: str, paragraphs: list[str]) -> str:
@@ -88,7 +97,7 @@ def test_concurrent_workers_put_every_copy_of_a_story_in_one_cluster(tmp_path, e
                                                                       second_index_worker):
     rng = random.Random(collection)
     pool = _sentences(fixtures_dir)
-    stories = [_story(rng, pool) for _ in range(STORIES)]
+    stories = _stories(rng, pool, STORIES)
     lines, story_of = [], {}
     for site in range(COPIES):  # the copies of a story spread over the submission
         for i, (title, paragraphs) in enumerate(stories):
@@ -142,7 +151,7 @@ def test_a_page_delivered_again_keeps_its_cluster(tmp_path, es, alias, collectio
     from workers.runtime import progress_store
     from workers.stages.urls import document_id
 
-    title, paragraphs = _story(random.Random(collection), _sentences(fixtures_dir))
+    title, paragraphs = _stories(random.Random(collection), _sentences(fixtures_dir), 1)[0]
     page = tmp_path / "story.html"
     page.write_text(_html_copy(0, title, paragraphs))
     (doc,) = jsonl(gleaner("process", str(page)).stdout)
