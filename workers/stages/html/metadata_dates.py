@@ -215,6 +215,45 @@ def _log(value: float) -> float:
     return math.log1p(max(value, 0.0))
 
 
+#: families of date sources (for the combination features): structured published, structured
+#: modified, htmldate's choice, shown to the reader, labelled "updated", labelled "published"
+_FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("ld_pub", ("src_ld_article_pub", "src_ld_page_pub", "src_ld_other_pub")),
+    ("meta_pub", ("src_meta_pub", "src_meta_pubx")),
+    ("mod", ("src_ld_article_mod", "src_ld_page_mod", "src_meta_mod", "src_meta_modx", "src_ld_other_mod")),
+    ("hd", tuple(f"src_{name}" for name, _ in HTMLDATE_SOURCES)),
+    ("vis", ("visible",)),
+    ("updl", ("upd_any",)),
+    ("publ", ("pub_any",)),
+)
+
+
+def _combination_features(f: dict[str, float]) -> None:
+    """Which families state the day together: one feature for the whole combination and one per
+    pair, so the ranker can weigh "published in JSON-LD and shown" apart from either alone."""
+    combination = [name for name, keys in _FAMILIES if any(f.get(k) for k in keys)]
+    f["sig=" + "+".join(combination)] = 1.0
+    for i, first in enumerate(combination):
+        for second in combination[i + 1:]:
+            f[f"pair={first}&{second}"] = 1.0
+
+
+def _page_context_features(candidates: list[Candidate]) -> None:
+    """What the other days on the page are (a modified day shown to the reader, no published day
+    shown) joined with the candidate's combination, and how long before the page's latest day it is."""
+    shown_modified = any(c.features.get("mod_visible") for c in candidates)
+    shown_published = any(c.features.get("pub_visible") for c in candidates)
+    latest = max(date.fromisoformat(c.key) for c in candidates)
+    for cand in candidates:
+        f = cand.features
+        combination = next(name for name in f if name.startswith("sig="))
+        if shown_modified:
+            f["page_shows_mod&" + combination] = 1.0
+        if not shown_published:
+            f["page_hides_pub&" + combination] = 1.0
+        f["months_before_latest"] = _log((latest - date.fromisoformat(cand.key)).days / 30)
+
+
 def date_candidates(sig: PageSignals) -> list[Candidate]:
     """One candidate per calendar day the page states, with the features of every mention."""
     seen = _collect(sig)
@@ -299,6 +338,8 @@ def date_candidates(sig: PageSignals) -> list[Candidate]:
         when = next((i.when for i in items if i.when is not None and i.source.startswith(("ld_", "meta_"))), None)
         when = when or next((i.when for i in items if i.when is not None), None)
         value = when if when is not None and when.date() == day else datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+        _combination_features(f)
         candidates.append(Candidate(key=day.isoformat(), value=value, features=f))
     candidates.sort(key=lambda c: c.key)
+    _page_context_features(candidates)
     return candidates

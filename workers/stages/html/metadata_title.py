@@ -265,7 +265,33 @@ def title_candidates(sig: PageSignals) -> list[Candidate]:
                         if value:
                             f[f"{kind}&{name}"] = 1.0
     _visibility_features(candidates, sig)
+    for cand in candidates:
+        _combination_features(cand)
     return candidates
+
+
+#: source families of a title (how they group for the combination features) and the variant kinds
+_FAMILY = {"twitter": "og", "ld_article_headline": "ldh", "ld_page_headline": "ldh", "ld_other_headline": "ldh",
+           "itemprop": "ldh", "itemprop_meta": "ldh", "ld_page_name": "ldp", "ld_article_name": "ldp",
+           "ld_other_name": "ldp", "h1_more": "h1", "meta_title": "title"}
+_SOURCE_VARIANT = re.compile(r"src_(.+)_(raw|cut|nosite|first|last|longest|but_last)$")
+
+
+def _combination_features(cand: Candidate) -> None:
+    """Which families of sources give the candidate together (h1, <title>, og, JSON-LD headline...,
+    whole or a part): one feature for the whole combination and one for each pair, so the ranker can
+    weigh "the <h1> that is also the og:title" apart from either alone."""
+    families = set()
+    for name in cand.features:
+        match = _SOURCE_VARIANT.match(name) if name.startswith("src_") else None
+        if match:
+            source, variant = match.groups()
+            families.add(f"{_FAMILY.get(source, source)}.{'raw' if variant == 'raw' else 'part'}")
+    combination = sorted(families)
+    cand.features["sig=" + "+".join(combination)] = 1.0
+    for i, first in enumerate(combination):
+        for second in combination[i + 1:]:
+            cand.features[f"pair={first}&{second}"] = 1.0
 
 
 _LONG_WORD = re.compile(r"[^\W\d_]{4,}")
