@@ -228,14 +228,24 @@ _FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+#: where the day sits among the page's days and its text (joined with each family that states it)
+_POSITIONS = ("earliest", "latest", "text_near", "first_text_after_h1", "page_first", "elem_after_h1", "has_time",
+              "text_before_h1")
+
+
 def _combination_features(f: dict[str, float]) -> None:
     """Which families state the day together: one feature for the whole combination and one per
-    pair, so the ranker can weigh "published in JSON-LD and shown" apart from either alone."""
+    pair, so the ranker can weigh "published in JSON-LD and shown" apart from either alone; and
+    each family joined with where the day sits ("the earliest of the modified days")."""
     combination = [name for name, keys in _FAMILIES if any(f.get(k) for k in keys)]
     f["sig=" + "+".join(combination)] = 1.0
     for i, first in enumerate(combination):
         for second in combination[i + 1:]:
             f[f"pair={first}&{second}"] = 1.0
+    for position in _POSITIONS:
+        if f.get(position) == 1.0:
+            for family in combination:
+                f[f"{family}&{position}"] = 1.0
 
 
 def _page_context_features(candidates: list[Candidate]) -> None:
