@@ -188,10 +188,10 @@ def _collect(sig: PageSignals) -> list[tuple[str, list[str], dict[str, Any]]]:
     page_by = 0
     page_text = sig.page_text
     lines = page_text.split("\n")
-    index = position = 0
+    index = counted_to = 0
     for line_start in _BY_LINE.finditer(page_text):  # the lines that start with one of _BY_STARTS
-        index += page_text.count("\n", position, line_start.start())
-        position = line_start.start()
+        index += page_text.count("\n", counted_to, line_start.start())
+        counted_to = line_start.start()
         match = _TEXT_BY.match("\n" + "\n".join(lines[index:index + 2]))
         if match is None:
             continue
