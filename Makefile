@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 GLEANER := $(BIN)/gleaner
 SAMPLES := tests/fixtures/jpost-gantz-2020-09-23.txt tests/fixtures/pages
 
-.PHONY: install up down status run lint test test-unit test-integration test-faults bench bench-extract bench-entities bench-dedup bench-dedup-store schemas clean
+.PHONY: install up down status run lint test test-unit test-integration test-faults bench bench-extract bench-parse bench-entities bench-dedup bench-dedup-store schemas clean
 
 install: $(VENV)/.installed
 
@@ -57,6 +57,11 @@ test-faults: install
 ## Main-content extraction: both dev sets, Gleaner vs trafilatura vs jusText.
 bench-extract: install
 	$(BIN)/python ops/bench/bench_extract.py
+
+## Parse-stage CPU per page, in-process, and where it goes (ScrapingHub dev, a WCXB dev sample, trafilatura beside).
+PARSE_SPEED_ARGS ?=
+bench-parse: install
+	$(BIN)/python ops/bench/parse_speed.py $(PARSE_SPEED_ARGS)
 
 ## Throughput: in-process vs queued pipeline, index stage vs plain bulk, producer, worker RSS.
 ## On a fresh stack of its own (ports 6393/9213), stopped at the end; `--stack current` for yours.

@@ -44,6 +44,8 @@ def _stopwords() -> frozenset[str]:
 _STOPWORDS = _stopwords()
 _TOKEN = re.compile(r"\w+")
 _SEPARATORS = frozenset("|•·»›/>–—")
+#: the separators counted in a block's text ("Home | News", "Sport • Football")
+_SEPARATOR_CODES = np.array([ord(c) for c in "|•·»›"], dtype=np.uint32)
 
 # code point classes (below 128; everything above counts as a letter)
 _ASCII = np.zeros(128, dtype=np.int8)
@@ -102,14 +104,13 @@ class BlockText:
         self.sent_ends = per_block(sent_end).astype(np.float64)
         self.commas = per_block(cls == 5).astype(np.float64)
         self.punct = per_block(cls == 6).astype(np.float64)
-        self.separators = np.fromiter((sum(t.count(s) for s in "|•·»›") for t in texts), dtype=np.float64, count=n)
+        self.separators = per_block(np.isin(codes, _SEPARATOR_CODES)).astype(np.float64)
         self.ends_punct = np.fromiter((t[-1] in ".!?:\"”'…)" for t in texts), dtype=np.float64, count=n)
         self.starts_upper = np.fromiter((t[0].isupper() for t in texts), dtype=np.float64, count=n)
         block_end = starts + lengths
         stop = _STOPWORDS
-        self.stop = np.fromiter(
-            (sum(1 for w in _TOKEN.findall(t.lower()) if w in stop) for t in texts), dtype=np.float64, count=n
-        )
+        findall, is_stop = _TOKEN.findall, stop.__contains__
+        self.stop = np.fromiter((sum(map(is_stop, findall(t.lower()))) for t in texts), dtype=np.float64, count=n)
         groups = np.zeros((n, N_TEXT_GROUPS), dtype=np.float32)
         for g, hits in enumerate(text_group_hits(joined.lower())):
             if hits:
@@ -120,6 +121,15 @@ class BlockText:
 
 def block_text_stats(seg: Segmented) -> BlockText:
     return BlockText(seg)
+
+
+def ancestor_matrix(seg: Segmented) -> np.ndarray:
+    """(blocks x ``ANCESTOR_LEVELS``) element indexes of each block's holder and nearest block-level
+    ancestors, -1 past the root."""
+    pad = (-1,) * ANCESTOR_LEVELS
+    rows = [b.ancestors if len(b.ancestors) == ANCESTOR_LEVELS else (b.ancestors + pad)[:ANCESTOR_LEVELS]
+            for b in seg.blocks]
+    return np.array(rows, dtype=np.int64).reshape(len(rows), ANCESTOR_LEVELS)
 
 
 def _jaccard(tokens: set[str], other: set[str]) -> float:
@@ -248,8 +258,9 @@ def block_features(seg: Segmented, stats: BlockText, page_type_probs: np.ndarray
     page_words = max(cum_words[-1], 1.0)
     el_first = np.asarray(seg.el_first, dtype=np.int64)
     el_end = np.asarray(seg.el_end, dtype=np.int64)
+    ancestors = ancestor_matrix(seg)
     for level in range(ANCESTOR_LEVELS):
-        anc = np.fromiter((b.ancestors[level] if len(b.ancestors) > level else -1 for b in blocks), dtype=np.int64, count=n)
+        anc = ancestors[:, level]
         present = anc >= 0
         safe = np.where(present, anc, 0)
         first = np.where(present, el_first[safe] if len(el_first) else 0, np.arange(n))
@@ -297,11 +308,12 @@ def block_features(seg: Segmented, stats: BlockText, page_type_probs: np.ndarray
     put(np.clip(index - h1_index, -50, 50) if h1_index >= 0 else np.full(n, -99.0))
     title_tokens = set(_TOKEN.findall(seg.title.lower()))
     h1_tokens = set(_TOKEN.findall(seg.h1.lower()))
-    title_sim = np.zeros(n)
-    h1_sim = np.zeros(n)
-    for i, b in enumerate(blocks):
-        if words[i] <= 40:
-            tokens = set(_TOKEN.findall(b.text.lower()))
+    title_sim = [0.0] * n
+    h1_sim = [0.0] * n
+    if title_tokens or h1_tokens:
+        findall = _TOKEN.findall
+        for i in np.flatnonzero(words <= 40).tolist():
+            tokens = set(findall(blocks[i].text.lower()))
             title_sim[i] = _jaccard(tokens, title_tokens)
             h1_sim[i] = _jaccard(tokens, h1_tokens)
     put(title_sim)
@@ -367,8 +379,9 @@ def context_features(seg: Segmented, words: np.ndarray, p: np.ndarray) -> np.nda
     cum_w = np.concatenate(([0.0], np.cumsum(weight)))
     el_first = np.asarray(seg.el_first, dtype=np.int64)
     el_end = np.asarray(seg.el_end, dtype=np.int64)
+    ancestors = ancestor_matrix(seg)
     for level in range(1, ANCESTOR_LEVELS):
-        anc = np.fromiter((b.ancestors[level] if len(b.ancestors) > level else -1 for b in seg.blocks), dtype=np.int64, count=n)
+        anc = ancestors[:, level]
         present = anc >= 0
         safe = np.where(present, anc, 0)
         first = np.where(present, el_first[safe] if len(el_first) else 0, index)

@@ -66,6 +66,8 @@ _BY_STARTS = tuple(
     form for word in ("by", "written", "posted", "reported", "reviewed", "article", "words", "story", "text", "published",
                       "author") for form in (word, word.capitalize(), word.upper())
 )
+#: a line of the page's text that starts (after spaces: [^\S\n] is str.lstrip()'s whitespace) with one of them
+_BY_LINE = re.compile(r"\n[^\S\n]*(?:" + "|".join(map(re.escape, _BY_STARTS)) + ")")
 _HINT_KINDS = (("href-profile", "href_profile"), ("byline", "class_byline"), ("author", "class_author"), ("writer", "class_author"),
                ("user", "class_user"), ("poster", "class_user"), ("profile", "class_user"), ("submitted", "class_user"))
 _META_AUTHOR_KEYS = (
@@ -184,10 +186,12 @@ def _collect(sig: PageSignals) -> list[tuple[str, list[str], dict[str, Any]]]:
             found.append(("text_by", names, {"text_distance": by_match.start() - sig.h1_offset}))
             break
     page_by = 0
-    lines = sig.page_text.split("\n")
-    for index, line in enumerate(lines):
-        if not line.lstrip().startswith(_BY_STARTS):
-            continue
+    page_text = "\n" + sig.page_text  # every line after a "\n": a literal the regex engine skips ahead to
+    lines = page_text.split("\n")[1:]
+    index = counted_to = 0
+    for line_start in _BY_LINE.finditer(page_text):  # the lines that start with one of _BY_STARTS
+        index += page_text.count("\n", counted_to, line_start.start())
+        counted_to = line_start.start()
         match = _TEXT_BY.match("\n" + "\n".join(lines[index:index + 2]))
         if match is None:
             continue

@@ -58,7 +58,8 @@ MAX_SUBHEADINGS = 30
 
 
 def norm_space(text: Any) -> str:
-    return _WS.sub(" ", text.translate(_INVISIBLE)).strip() if isinstance(text, str) else ""
+    # " ".join(t.split()) folds the same whitespace as _WS.sub(" ", t).strip(), several times quicker
+    return " ".join(text.translate(_INVISIBLE).split()) if isinstance(text, str) else ""
 
 
 def repair_mojibake(text: str) -> str:

@@ -309,11 +309,15 @@ def _shape_features(cand: Candidate, h1_key: str, keys: list[str]) -> None:
         f["extends_h1"] = float(key.startswith(h1_key + " "))
         f["h1_extends"] = float(h1_key.startswith(key + " "))
         f["h1_word_ratio"] = max(-2.0, min(2.0, math.log((len(key.split()) + 1) / (len(h1_key.split()) + 1))))
-    near = 0.0
+    near = False
     for other in keys:
         if other != key and abs(len(other) - len(key)) <= max(len(key), len(other)) * 0.3:
-            near = max(near, SequenceMatcher(None, key, other, autojunk=False).ratio())
-    f["near_duplicate"] = float(near >= 0.85)
+            matcher = SequenceMatcher(None, key, other, autojunk=False)
+            # quick_ratio() bounds ratio() from above: most pairs are settled without the full match
+            if matcher.quick_ratio() >= 0.85 and matcher.ratio() >= 0.85:
+                near = True
+                break
+    f["near_duplicate"] = float(near)
 
 
 def _visibility_features(candidates: list[Candidate], sig: PageSignals) -> None:

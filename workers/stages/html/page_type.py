@@ -152,12 +152,13 @@ def page_type_features(seg: Segmented, stats: BlockText, url: str | None) -> np.
               float(len(seg.title.split())), float(bool(seg.h1))]
     # repeated structures: the most repeated parent path among blocks with prose
     counts: dict[int, list[float]] = {}
+    text_word_list = text_words.tolist()  # Python floats: the same values, read quicker one by one
     for i, b in enumerate(blocks):
-        if len(b.ancestors) > 1 and text_words[i] >= 5:
+        if len(b.ancestors) > 1 and text_word_list[i] >= 5:
             key = seg.el_sigc[b.ancestors[1]]
             entry = counts.setdefault(key, [0.0, 0.0])
             entry[0] += 1
-            entry[1] += text_words[i]
+            entry[1] += text_word_list[i]
     if counts:
         best = max(counts.values(), key=lambda e: e[0])
         feats += [np.log1p(best[0]), best[1] / total, float(sum(1 for e in counts.values() if e[0] >= 5))]
@@ -184,8 +185,9 @@ def page_type_features(seg: Segmented, stats: BlockText, url: str | None) -> np.
     linked_items = 0
     if n:
         item_keys: dict[int, int] = {}
+        word_list = words.tolist()
         for i, b in enumerate(blocks):
-            if 2 * b.link_chars >= len(b.text) and len(b.ancestors) > 1 and 3 <= words[i] <= 25:
+            if 2 * b.link_chars >= len(b.text) and len(b.ancestors) > 1 and 3 <= word_list[i] <= 25:
                 key = seg.el_sigc[b.ancestors[1]]
                 item_keys[key] = item_keys.get(key, 0) + 1
         linked_items = max(item_keys.values(), default=0)

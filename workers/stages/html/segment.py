@@ -128,32 +128,40 @@ class Segmented:
 _ROOT_FRAME = (-1, 0, 0, 0, 0, False, 0)
 
 
-def _attributes(el: HtmlElement, keys: list[str]) -> tuple[int, int]:
-    """(vocabulary mask, context flags) from an element's attributes."""
+# what an attribute says, by name (the page's other attributes are skipped with one dict lookup)
+_A_VOCAB, _A_ITEMPROP, _A_ROLE, _A_HIDDEN, _A_ARIA_HIDDEN, _A_STYLE = range(6)
+_ATTRIBUTE_KIND = {
+    "class": _A_VOCAB, "id": _A_VOCAB, "itemprop": _A_ITEMPROP, "role": _A_ROLE, "hidden": _A_HIDDEN,
+    "aria-hidden": _A_ARIA_HIDDEN, "style": _A_STYLE,
+}
+
+
+def _attributes(items: list[tuple[str, str]]) -> tuple[int, int]:
+    """(vocabulary mask, context flags) from an element's attributes (``el.items()``)."""
     mask = 0
     flags = 0
-    get = el.get
-    for key in keys:
-        if key == "class" or key == "id":
-            value = get(key)
+    kinds = _ATTRIBUTE_KIND
+    for key, value in items:
+        kind = kinds.get(key)
+        if kind is None:
+            continue
+        if kind == _A_VOCAB:
             if value:
                 mask |= attribute_mask(value)
-        elif key == "itemprop":
-            value = get(key)
+        elif kind == _A_ITEMPROP:
             if value:
                 mask |= attribute_mask(value)
                 if value.lower() in _TEXT_ITEMPROPS:
                     flags |= F_ITEMPROP_TEXT
-        elif key == "role":
-            mask |= role_mask(get(key) or "")
-        elif key == "hidden":
+        elif kind == _A_ROLE:
+            mask |= role_mask(value or "")
+        elif kind == _A_HIDDEN:
             flags |= F_HIDDEN
-        elif key == "aria-hidden":
-            if get(key) == "true":
+        elif kind == _A_ARIA_HIDDEN:
+            if value == "true":
                 flags |= F_HIDDEN
-        elif key == "style":
-            if _HIDDEN_STYLE.search(get(key) or ""):
-                flags |= F_HIDDEN
+        elif value and _HIDDEN_STYLE.search(value):
+            flags |= F_HIDDEN
     return mask, flags
 
 
@@ -203,10 +211,11 @@ def segment(root: HtmlElement) -> Segmented:
     def flush(frame: tuple) -> None:
         nonlocal parts, link_chars, line_breaks, first_h1, last_break
         text = "".join(parts)
+        # " ".join(t.split()) is _WS.sub(" ", t).strip(): the same whitespace, several times quicker
         if line_breaks:
-            text = "\n".join(filter(None, (_WS.sub(" ", line).strip() for line in text.split(BR))))
+            text = "\n".join(filter(None, (" ".join(line.split()) for line in text.split(BR))))
         else:
-            text = _WS.sub(" ", text).strip()
+            text = " ".join(text.split())
         if text:
             inline = frame[6]
             blocks.append(Block(
@@ -259,11 +268,11 @@ def segment(root: HtmlElement) -> Segmented:
                 line_breaks += 1
                 continue
             flags = tag_flags.get(tag, 0)
-            keys = el.keys()
+            keys = el.items()
             if keys:
-                mask, own = _attributes(el, keys)
+                mask, own = _attributes(keys)
                 flags |= own
-                if tag == "a" and "href" not in keys:
+                if tag == "a" and el.get("href") is None:
                     flags -= F_LINK
             else:
                 mask = 0
