@@ -19,12 +19,12 @@ import time
 import numpy as np
 
 from ops.train.textdump_data import PageData
-from workers.stages.textdump.body import join_lines, select_lines
+from workers.stages.textdump.body import cut_at_comments, join_lines, select_lines
 from workers.stages.textdump.features import CONTEXT_FEATURES, LINE_FEATURES, context_features
 from workers.stages.textdump.model import line_inputs
 from workers.stages.textdump.page_type import PAGE_FEATURES, PAGE_TYPE_COLUMNS, PAGE_TYPES, page_features
 
-__all__ = ["Trainer", "PARAMS", "ROUNDS_LINE", "ROUNDS_CONTEXT", "ROUNDS_PAGE", "THRESHOLD"]
+__all__ = ["Trainer", "decided_body", "PARAMS", "ROUNDS_LINE", "ROUNDS_CONTEXT", "ROUNDS_PAGE", "THRESHOLD"]
 
 THRESHOLD = 0.5
 PARAMS = {
@@ -129,4 +129,13 @@ class Trainer:
         p1 = self.line_model(without).predict(x1, num_threads=1)
         x2 = np.column_stack([x1, context_features(p1, page.lines)]).astype(np.float32)
         p2 = self.context_model(without).predict(x2, num_threads=1)
-        return join_lines(select_lines(page.lines, p2, THRESHOLD)), p2, probs
+        return decided_body(page.lines, p2, PAGE_TYPES[int(np.argmax(probs))]), p2, probs
+
+
+def decided_body(lines: list, p2: np.ndarray, page_type: str) -> str:
+    """The body the stage's decision step makes of the context pass's probabilities (as
+    ``clean_text_dump`` does for a web page)."""
+    kept = select_lines(lines, p2, THRESHOLD)
+    if page_type == "article":
+        kept = cut_at_comments(lines, kept)
+    return join_lines(kept)

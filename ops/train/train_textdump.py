@@ -6,6 +6,8 @@
     nice -n 10 .venv/bin/python -m ops.train.train_textdump all        # features, cv, fit, evaluate
     nice -n 10 .venv/bin/python -m ops.train.train_textdump cv fit evaluate   # several steps, one process
     nice -n 10 .venv/bin/python -m ops.train.train_textdump evaluate   # fold models through clean_text_dump
+    nice -n 10 .venv/bin/python -m ops.train.train_textdump rescore    # CV figures of cv's saved probabilities
+                                                                        # through the current decision step
 
 Data (``ops/train/textdump_data.py``): the WCXB dev pages rendered to text dumps with inscriptis
 and the ScrapingHub dev text dumps, each line labelled from the gold main content. Never the
@@ -29,6 +31,7 @@ import gzip
 import importlib.util
 import json
 import os
+import pickle
 import re
 import sys
 from collections import defaultdict
@@ -42,13 +45,16 @@ from ops.train.datasets import FOLDS, REPO, shared_dir  # noqa: E402
 from ops.train.textdump_data import PageData, build_features, dump_of, load_features, training_pages  # noqa: E402
 from ops.train.textdump_models import (  # noqa: E402
     DUMP_WEIGHT, PARAMS, ROUNDS_CONTEXT, ROUNDS_LINE, ROUNDS_PAGE, THRESHOLD, X1_FEATURES, X2_FEATURES, Trainer,
+    decided_body,
 )
+from workers.stages.textdump.body import COMMENTS_CUT_UNITS  # noqa: E402
 from workers.stages.textdump.lines import read_lines  # noqa: E402
 from workers.stages.textdump.model import CONTEXT_MODEL, DECISION, LINE_MODEL, PAGE_MODEL, SHIPPED  # noqa: E402
 from workers.stages.textdump.page_type import PAGE_TYPES  # noqa: E402
 
 FOLD_MODELS = REPO / ".cache" / "models"
 CV_FIGURES = FOLD_MODELS / "textdump_cv_figures.json"  # written by ``cv``, read by a later ``fit`` for the card
+OOF_PROBS = "textdump_oof_probs.pkl"  # ``cv``'s out-of-fold line probabilities, for ``rescore``
 
 
 def _scorers():
@@ -107,16 +113,33 @@ def _save(trainer: Trainer, without: frozenset[int], folder: Path, figures: dict
 def cross_validate(trainer: Trainer) -> dict:
     outputs: dict[tuple[str, str], str] = {}
     types: dict[tuple[str, str], str] = {}
+    line_probs: dict[tuple[str, str], np.ndarray] = {}
     for k in range(FOLDS):
         without = frozenset({k})
         for i, p in enumerate(trainer.data):
             if p.fold == k:
-                body, _, probs = trainer.scored(i, without)
+                body, p2, probs = trainer.scored(i, without)
                 outputs[(p.corpus, p.id)] = body
                 types[(p.corpus, p.id)] = PAGE_TYPES[int(np.argmax(probs))]
+                line_probs[(p.corpus, p.id)] = p2
         _save(trainer, without, FOLD_MODELS / f"fold-{k}")
         print(f"fold {k} done", file=sys.stderr, flush=True)
     figures = report("CV (out of fold, grouped by site)", outputs, trainer.data, types)
+    CV_FIGURES.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+    with (FOLD_MODELS / OOF_PROBS).open("wb") as fh:
+        pickle.dump({"line_probs": line_probs, "types": types}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return figures
+
+
+def rescore(data: list[PageData]) -> dict:
+    """The CV figures again from ``cv``'s saved out-of-fold line probabilities, through the
+    current decision step (``decided_body``): for a change of the decision step alone."""
+    with (FOLD_MODELS / OOF_PROBS).open("rb") as fh:
+        oof = pickle.load(fh)
+    outputs = {(p.corpus, p.id): decided_body(p.lines, oof["line_probs"][(p.corpus, p.id)], oof["types"][(p.corpus, p.id)])
+               for p in data}
+    figures = report("CV (out of fold, grouped by site; saved probabilities, current decision step)", outputs,
+                     data, oof["types"])
     CV_FIGURES.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
     return figures
 
@@ -159,12 +182,16 @@ def _write_card(trainer: Trainer, cv: dict | None, fit_figures: dict) -> None:
 Files: `{PAGE_MODEL}` (page type: the 7 WCXB types from page-wide shares of the lines),
 `{LINE_MODEL}` (first pass: line features and the page-type probabilities), `{CONTEXT_MODEL}`
 (second pass: the first pass's probabilities of the neighbours and of the page's stretches of
-content added), `{DECISION}` (threshold {THRESHOLD}, feature names, figures). LightGBM
+content added), `{DECISION}` (threshold {THRESHOLD}, feature names, figures). On a page read as an
+article the body ends at a comments heading below at least {COMMENTS_CUT_UNITS:.0f} kept words
+(`body.py` `cut_at_comments`; the figures below include it). LightGBM
 {lightgbm.__version__}; the passes learn cross-entropy on the share of each line found in the gold
 main content ({ROUNDS_LINE} + {ROUNDS_CONTEXT} trees of at most {PARAMS['num_leaves']} leaves), the page
 type is multiclass ({ROUNDS_PAGE} rounds). Written by `ops/train/train_textdump.py`
 (`nice -n 10 .venv/bin/python -m ops.train.train_textdump cv fit`; `features` first when the
-feature code changes, `evaluate` for the end-to-end figures of the stage with the fold models).
+feature code changes, `evaluate` for the end-to-end figures of the stage with the fold models,
+`rescore` for the CV figures of `cv`'s saved out-of-fold probabilities through the current
+decision step).
 
 ## Training data
 - WCXB dev split (`shared/bench/wcxb-dev`, CC-BY-4.0): {wcxb} HTML pages of 7 page types rendered to
@@ -261,7 +288,7 @@ def evaluate_end_to_end() -> dict:
 def main() -> None:
     global FOLD_MODELS, CV_FIGURES
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("steps", nargs="+", choices=["features", "cv", "fit", "all", "evaluate"],
+    ap.add_argument("steps", nargs="+", choices=["features", "cv", "rescore", "fit", "all", "evaluate"],
                     help="one or more steps, run in this order in one process (cv fit shares the fold models)")
     ap.add_argument("--fold-models", type=Path, default=FOLD_MODELS,
                     help="where cv writes (and evaluate reads) the fold models")
@@ -276,6 +303,9 @@ def main() -> None:
     if "features" in steps:
         data = build_features()
         print(f"{len(data)} pages, {sum(len(p.lines) for p in data)} lines")
+    if "rescore" in steps and "cv" not in steps:
+        data = data if data is not None else load_features()
+        rescore(data)
     if steps & {"cv", "fit"}:
         trainer = Trainer(data if data is not None else load_features(), args.dump_weight)
         cv_figures = None

@@ -20,6 +20,7 @@ from workers.errors import PermanentPageError
 from workers.models import Extraction, RawPage
 from workers.stages.parse import ParseLimits, parse_page
 from workers.stages.textdump import clean_text_body, clean_text_dump
+from workers.stages.textdump.body import cut_at_comments
 from workers.stages.textdump.item import split_dateline
 from workers.stages.textdump.lines import read_lines
 from workers.stages.textdump.metadata import parse_authors
@@ -268,3 +269,37 @@ def test_body_adapter_for_the_scorer() -> None:
 def test_old_import_path_is_gone() -> None:
     with pytest.raises(ImportError):
         import workers.stages.clean_text  # noqa: F401
+
+
+# --------------------------------------------------------------------------- the end of an article
+def _article_with_comments() -> list:
+    paragraph = ("The council voted on Tuesday to keep the library open for another year, after residents "
+                 "filled the hall to ask for it and the mayor said the budget could carry the cost. ")
+    text = "\n\n".join([paragraph * 2] * 6 + ["[ 12 comments ]", "jsmith", "2 hours ago",
+                                                  "I agree with every word of this, the library is the town's heart.",
+                                                  "Reply"])
+    # (the comment's own lines: a user name, a relative time, the comment, a reply button)
+    return read_lines(text)
+
+
+def test_an_article_ends_at_its_comments_heading() -> None:
+    lines = _article_with_comments()
+    kept = [line for line in lines if line.units >= 10]  # as if the classifier kept every long line
+    assert lines[6].kind == "comments"
+    cut = cut_at_comments(lines, kept)
+    assert [line.idx for line in cut] == list(range(6))
+    # a comments heading below fewer kept words (a menu link "Comments" near the top) cuts nothing
+    assert cut_at_comments(lines, kept, min_units=10_000) == kept
+
+
+def test_readers_comments_under_the_example_article_are_not_kept() -> None:
+    text = (FIXTURES / "jpost-gantz-2020-09-23.txt").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    end = next(i for i, line in enumerate(lines) if line.strip().endswith("stability in the Middle East."))  # last
+    thread = ["", "Comments", "", "ReaderOne", "3 hours ago", "",
+              "Gantz should have asked for much more than this, everyone in the region knows the deal is done.", "",
+              "Reply", "", "ReaderTwo", "2 hours ago", "",
+              "The minister was right to go to Washington, and the paper was right to report the talks in full.", ""]
+    ex = clean_text_dump("\n".join(lines[:end + 1] + thread + lines[end + 1:]))
+    assert ex.page_type == "article" and ex.body.startswith("Defense Minister Benny Gantz discussed")
+    assert "everyone in the region" not in ex.body and "report the talks in full" not in ex.body

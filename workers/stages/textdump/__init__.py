@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from workers.models import Extraction
-from workers.stages.textdump.body import join_lines, prose_lines, select_lines, strip_bullet
+from workers.stages.textdump.body import cut_at_comments, join_lines, prose_lines, select_lines, strip_bullet
 from workers.stages.textdump.features import context_features, line_features
 from workers.stages.textdump.item import find_item
 from workers.stages.textdump.lines import Line, read_lines
@@ -75,7 +75,10 @@ def clean_text_dump(text: str, url: str | None = None, *, model_dir: Path | None
             body=item.body, page_type="article", title=item.title, published_at=item.published_at,
             dateline=item.place, authors=item.authors, site_name=find_site_name(lines, host),
         )
+    page_type = PAGE_TYPES[int(np.argmax(page_probs))]
     kept = select_lines(lines, p, model.threshold) or prose_lines(lines)
+    if page_type == "article":
+        kept = cut_at_comments(lines, kept)
     if not kept:
         return Extraction(body="")
     top = kept[0].idx  # the headline is looked for above the standfirst, when there is one
@@ -91,7 +94,7 @@ def clean_text_dump(text: str, url: str | None = None, *, model_dir: Path | None
     description = find_description(header) if title_line is not None else None
     return Extraction(
         body=body,
-        page_type=PAGE_TYPES[int(np.argmax(page_probs))],
+        page_type=page_type,
         title=title,
         description=description,
         authors=find_authors(above + header[-HEADER_TAIL:] + opening),

@@ -7,7 +7,7 @@ import numpy as np
 from workers.stages.textdump.lines import Line
 from workers.stages.textdump.patterns import BULLET_RE
 
-__all__ = ["select_lines", "prose_lines", "join_lines", "MIN_BODY_UNITS"]
+__all__ = ["select_lines", "cut_at_comments", "prose_lines", "join_lines", "MIN_BODY_UNITS", "COMMENTS_CUT_UNITS"]
 
 # Below this many word units what the classifier kept is a stray blurb, not main content.
 MIN_BODY_UNITS = 8.0
@@ -16,6 +16,10 @@ MIN_BODY_UNITS = 8.0
 SHORT_TEXT_LINES = 20
 PROSE_MIN_UNITS = 12.0
 PROSE_MIN_STOP_RATIO = 0.2
+# An article ends at a comments heading ("Comments", "Leave a reply", "[ 167 comments ]") below at
+# least this many of its kept words: what follows are readers' comments. Chosen out of fold
+# (ops/train/train_textdump.py, model card).
+COMMENTS_CUT_UNITS = 200.0
 
 
 def select_lines(lines: list[Line], p: np.ndarray, threshold: float) -> list[Line]:
@@ -24,6 +28,21 @@ def select_lines(lines: list[Line], p: np.ndarray, threshold: float) -> list[Lin
     kept = [line for line, q in zip(lines, p.tolist(), strict=True) if q >= threshold]
     if sum(line.units for line in kept) < MIN_BODY_UNITS:
         return []
+    return kept
+
+
+def cut_at_comments(lines: list[Line], kept: list[Line], min_units: float = COMMENTS_CUT_UNITS) -> list[Line]:
+    """``kept`` (an article's lines) up to the first comments heading that stands below at least
+    ``min_units`` kept words; all of them when there is none."""
+    if not kept:
+        return kept
+    chosen = {line.idx for line in kept}
+    above = 0.0
+    for line in lines[kept[0].idx:kept[-1].idx + 1]:
+        if line.idx in chosen:
+            above += line.units
+        elif line.kind == "comments" and above >= min_units:
+            return [k for k in kept if k.idx < line.idx]
     return kept
 
 
