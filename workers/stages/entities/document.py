@@ -17,6 +17,7 @@ from workers.stages.entities.mentions import Mention, page_mentions, title_suppo
 from workers.stages.entities.merge import Cluster, canonical_name, merge
 from workers.stages.entities.ner import RawMention
 from workers.stages.entities.stoplist import CALENDAR_WORDS, is_common_word
+from workers.stages.entities.teams import team_mentions
 from workers.stages.entities.text import Prepared
 
 
@@ -79,7 +80,7 @@ def entities_from_mentions(prep: Prepared, raw: list[RawMention]) -> list[Entity
     mentions = _supported_outside_capitals([m for m in page_mentions(prep, raw) if title_supported(m, prep)], prep)
     if not mentions:
         return []
-    clusters = [cl for cl in merge(mentions, prep.tags) if _kept(cl, prep.text)]
+    clusters = [cl for cl in merge(team_mentions(mentions, prep), prep.tags) if _kept(cl, prep.text)]
     if not clusters:
         return []
     max_count = max(len(c.mentions) for c in clusters)

@@ -118,8 +118,10 @@ def page_mentions(prep: Prepared, raw: list[RawMention]) -> list[Mention]:
 
 
 _WORD = r"[A-Z][a-z][\w'’\-]*"
-#: An editor's insertion in a quote: "(Lindsay) Davenport", "Saddam (Hussein)".
-_BRACKETED_NAME = re.compile(rf"\((?P<a>{_WORD})\)\s(?P<b>{_WORD})|(?<![\w(])(?P<c>{_WORD})\s\((?P<d>{_WORD})\)")
+#: An editor's insertion in a quote: "(Lindsay) Davenport", "(Olympic champion Lindsay) Davenport",
+#: "Saddam (Hussein)".
+_BRACKETED_NAME = re.compile(
+    rf"\((?P<pre>[^()\n]{{1,40}}\s)?(?P<a>{_WORD})\)\s(?P<b>{_WORD})|(?<![\w(])(?P<c>{_WORD})\s\((?P<d>{_WORD})\)")
 
 
 def _join_bracketed_names(prep: Prepared, found: list[Mention]) -> list[Mention]:
@@ -130,17 +132,24 @@ def _join_bracketed_names(prep: Prepared, found: list[Mention]) -> list[Mention]
     added: list[Mention] = []
     for match in _BRACKETED_NAME.finditer(prep.text, prep.body_start):
         g1, g2 = ("a", "b") if match.group("a") else ("c", "d")
+        pre = (match.group("pre") or "").split()
+        if pre and not pre[-1][:1].islower():
+            continue  # "(Abu Ammar) Arafat": the bracket holds a longer name
         parts = [(match.start(g), match.end(g)) for g in (g1, g2)]
         words = [prep.text[s:e] for s, e in parts]
         before = prep.text[max(0, match.start() - 30):match.start()].split()
         after = prep.text[match.end():match.end() + 30].split()
-        if (before and before[-1].lstrip("\"“‘'([")[:1].isupper()) or (after and after[0][:1].isupper()):
+        if ((before and before[-1].lstrip("\"“‘'([")[:1].isupper() and before[-1][-1:] not in ",;:")
+                or (after and after[0][:1].isupper())):
             continue  # part of a longer name: "Abu Ammar (Arafat)"
         if not (any(by_span.get(p) is not None and by_span[p].vote == "PERSON" for p in parts)
                 or words[0].lower() in first_names()):
             continue
-        if any(lookup(merge_key(w)) is not None or w.lower() in ORG_WORDS for w in words):
+        if any(w.lower() in ORG_WORDS for w in words):
             continue
+        first_name = words[0].lower() in first_names() and not any(country_vote(merge_key(w)) for w in words)
+        if not first_name and any(lookup(merge_key(w)) is not None for w in words):
+            continue  # "(Lindsay) Davenport" is a person although both words are towns too
         full = " ".join(words)
         key = merge_key(full)
         for span in parts:

@@ -308,7 +308,8 @@ def _merge_org_parts(clusters: dict[str, Cluster]) -> None:
 
 
 def _merge_acronyms(clusters: dict[str, Cluster]) -> None:
-    """An acronym into the only multi-word name of the page whose initials it spells ("NFL")."""
+    """An acronym into the only multi-word name of the page whose initials it spells ("NFL"), else
+    whose initials it holds in another order (a name translated from another language)."""
     spelled: dict[str, set[str]] = {}
     for k, c in clusters.items():
         if " " in k.lstrip("\x00") and c.majority() != "PERSON":
@@ -324,6 +325,11 @@ def _merge_acronyms(clusters: dict[str, Cluster]) -> None:
         if letter is None:
             continue
         targets = {k for k in spelled.get(letter, set()) if k in clusters and k != key}
+        if not targets and len(letter) >= 3:
+            # a name translated with its words in another order: "PDI" (Partai Demokrasi Indonesia)
+            # is the Indonesian Democratic Party, "FARC" the Revolutionary Armed Forces of Colombia
+            targets = {k for acr, ks in spelled.items() if len(acr) == len(letter) and sorted(acr) == sorted(letter)
+                       for k in ks if k in clusters and k != key}
         if len(targets) == 1:
             _absorb(clusters[next(iter(targets))], clusters.pop(key))
 
