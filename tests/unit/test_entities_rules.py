@@ -293,3 +293,28 @@ def test_without_results_a_place_stays_the_place():
             "Boston voters approved the plan; Boston Scientific said so.")
     ents = by_name(run_fake({"Boston Scientific": "ORG", "Boston": "GPE"}, body))
     assert ents["Boston"].label == "GPE" and "Boston" not in ents["Boston Scientific"].aliases
+
+
+# ------------------------------------------------------------------------------ page furniture
+def test_related_link_items_credits_and_glued_lines_give_no_entities():
+    body = ("The council met on Monday and Jane Roe spoke for an hour.\n\n"
+            "Credit... Doug Mills/The New York Times\n\n"
+            "Michael Conroy, AP\n\n"
+            "© Lucy Nicholson Detainees at Otay Mesa detention center.\n\n"
+            "Auto Union Opens Talks; Strike PossibleThe United Auto Workers union met.\n\n"
+            "* Safety officials urge Boeing to redesign part on 737s\n"
+            "* Houston leads Texas in new home sales volume\n\n"
+            "Roe said Houston was next.")
+    script = {"Jane Roe": "PERSON", "Roe": "PERSON", "Doug Mills": "PERSON", "Michael Conroy": "PERSON",
+              "Otay Mesa": "GPE", "Strike PossibleThe United Auto Workers": "ORG", "Boeing": "ORG",
+              "Houston": "GPE", "Texas": "GPE"}
+    ents = by_name(run_fake(script, body))
+    assert set(ents) == {"Jane Roe", "Houston"}  # Houston is named outside the list of links too
+
+
+def test_a_page_made_of_lists_keeps_its_list_items():
+    body = "The new earbuds:\n\n* Quick access to Siri by saying hello\n* Apple H1 chip inside\n* Charges fast"
+    ents = by_name(run_fake({"Siri": "ORG", "Apple H1": "ORG"}, body))
+    assert {"Siri", "Apple H1"} <= set(ents)
+    notice = "The storm passed on Monday.\n\n© 2019 Associated Press. All Rights Reserved."
+    assert "Associated Press" in by_name(run_fake({"Associated Press": "ORG"}, notice))  # a notice, no caption
