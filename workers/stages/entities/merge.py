@@ -137,7 +137,10 @@ def merge(mentions: list[Mention], tags: Sequence[str]) -> list[Cluster]:
     full_names = {k for k in persons if k in clusters}
 
     # 4. short forms of person names: "Gantz" -> "Benny Gantz" when exactly one full name in the
-    #    document (or the tags) ends with it; a first name only when spaCy calls it a PERSON
+    #    document (or the tags) ends with it; a first name only when spaCy calls it a PERSON.
+    #    Of two full names with the surname, one named by its first name alone elsewhere is not the
+    #    one the surname stands for ("Yeltsin visited his wife Naina": Boris, not Naina Yeltsin).
+    alone = {k for k in clusters if " " not in k}
     for key in list(clusters):
         cl = clusters[key]
         if cl.label or " " in key or not key.isalpha():
@@ -149,6 +152,8 @@ def merge(mentions: list[Mention], tags: Sequence[str]) -> list[Cluster]:
         by_last = {k for k in full_names if k.split()[-1] == key}
         tag_last = {k for k in tag_names if k.split()[-1] == key}
         target: str | None = None
+        if len(by_last) > 1 and not tag_last:
+            by_last = {k for k in by_last if k.split()[0] not in alone} or by_last
         if len(by_last | tag_last) == 1:
             target = next(iter(by_last | tag_last))
         elif len(tag_last) == 1:
