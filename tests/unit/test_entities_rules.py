@@ -318,3 +318,15 @@ def test_a_page_made_of_lists_keeps_its_list_items():
     assert {"Siri", "Apple H1"} <= set(ents)
     notice = "The storm passed on Monday.\n\n© 2019 Associated Press. All Rights Reserved."
     assert "Associated Press" in by_name(run_fake({"Associated Press": "ORG"}, notice))  # a notice, no caption
+
+
+def test_a_surname_shared_by_two_people_goes_to_the_one_not_named_by_first_name():
+    body = ("President Boris Yeltsin visited his wife Naina in hospital.\n\n"
+            "Naina Yeltsin had an operation. Yeltsin said she was well.")
+    script = {"Boris Yeltsin": "PERSON", "Naina": "PERSON", "Naina Yeltsin": "PERSON", "Yeltsin": "PERSON"}
+    ents = by_name(run_fake(script, body))
+    assert "Yeltsin" in ents["Boris Yeltsin"].aliases and "Naina" in ents["Naina Yeltsin"].aliases
+    assert "Yeltsin" not in ents
+    both = by_name(run_fake({"Venus Williams": "PERSON", "Serena Williams": "PERSON", "Williams": "PERSON"},
+                            "Venus Williams and Serena Williams won. Williams said so."))
+    assert "Williams" in both  # no first name alone: the surname stays apart
