@@ -330,3 +330,9 @@ def test_a_surname_shared_by_two_people_goes_to_the_one_not_named_by_first_name(
     both = by_name(run_fake({"Venus Williams": "PERSON", "Serena Williams": "PERSON", "Williams": "PERSON"},
                             "Venus Williams and Serena Williams won. Williams said so."))
     assert "Williams" in both  # no first name alone: the surname stays apart
+
+
+def test_a_geographic_name_after_a_place_stays_a_place():
+    body = "U.S. Gulf rig count fell.\n\nRigs in the U.S. Gulf fell by one. Rigs working in the Gulf were 162."
+    ents = by_name(run_fake({"U.S. Gulf": ["ORG", "LOC"], "Gulf": "LOC"}, body))
+    assert ents["U.S. Gulf"].label == "LOC" and "Gulf" in ents["U.S. Gulf"].aliases

@@ -309,7 +309,9 @@ def _merge_org_parts(clusters: dict[str, Cluster]) -> None:
             elif not is_place and k.endswith(" " + key) and lookup(k[:-len(key) - 1]) is not None:
                 targets.add(k)
         if len(targets) == 1:
-            _absorb(clusters[next(iter(targets))], clusters.pop(key), vote="ORG")
+            # a geographic name after a place keeps its votes: "the Gulf" of the "U.S. Gulf" is no company
+            vote = None if not as_start and cl.majority() == "LOC" else "ORG"
+            _absorb(clusters[next(iter(targets))], clusters.pop(key), vote=vote)
 
 
 def _merge_acronyms(clusters: dict[str, Cluster]) -> None:
