@@ -11,6 +11,7 @@ For one page (``extract_entities_batch`` does many at once through one ``nlp.pip
    ``CHUNK_CHARS`` cut on paragraph boundaries, inside ``nlp.memory_zone()``.
 3. ``mentions``: spans with labels PERSON, ORG, GPE, LOC are cleaned and repaired, junk and
    furniture mentions are dropped, a title mention is kept only when the body writes it too.
+   ``teams``: in a results report, a place standing for the page's team of that place is the team.
 4. ``merge``: mentions grouped into one cluster per real thing (same key, alias data, short forms
    of person names, typos); the label is a vote over the cluster's mentions.
 5. ``document``: canonical name, aliases, salience in [0, 1], and a stable ``id`` (``ids``).

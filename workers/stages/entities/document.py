@@ -17,6 +17,7 @@ from workers.stages.entities.mentions import Mention, page_mentions, title_suppo
 from workers.stages.entities.merge import Cluster, canonical_name, merge
 from workers.stages.entities.ner import RawMention
 from workers.stages.entities.stoplist import CALENDAR_WORDS, is_common_word
+from workers.stages.entities.teams import team_mentions
 from workers.stages.entities.text import Prepared
 
 
@@ -75,11 +76,41 @@ def _supported_outside_capitals(mentions: list[Mention], prep: Prepared) -> list
     return [m for m, i in zip(mentions, inside, strict=True) if not i or m.key in outside_keys or m.table]
 
 
+#: A list item that is no sentence: "* Safety officials urge Boeing to redesign part on 737s".
+LIST_PAGE_SHARE = 1 / 3
+_LINK_ITEM = re.compile(r"^[ \t]*[*•▪►][ \t]+(?P<item>.*?)[ \t]*$", re.MULTILINE)
+
+
+def _named_outside_link_items(clusters: list[Cluster], prep: Prepared) -> list[Cluster]:
+    """A cluster named only on bulleted lines that do not end like a sentence (lists of related
+    links and teasers) is dropped; a name of the article is written in its text as well. On a page
+    whose text is mostly lists (``LIST_PAGE_SHARE`` of its words or more) the lists are the article."""
+    bullets = list(_LINK_ITEM.finditer(prep.text, prep.body_start))
+    if not bullets:
+        return clusters
+    body_words = len(prep.text[prep.body_start:].split())
+    if sum(len(m.group("item").split()) for m in bullets) >= LIST_PAGE_SHARE * body_words:
+        return clusters
+    items = [(m.start(), m.end()) for m in bullets
+             if m.group("item").rstrip("\"'”’)")[-1:] not in (".", "!", "?", "")]
+    if not items:
+        return clusters
+    starts = [s for s, _ in items]
+
+    def on_item(m: Mention) -> bool:
+        j = bisect.bisect_right(starts, m.start) - 1
+        return j >= 0 and m.start < items[j][1]
+
+    return [cl for cl in clusters
+            if any(m.table or (m.start >= prep.body_start and not on_item(m)) for m in cl.mentions)]
+
+
 def entities_from_mentions(prep: Prepared, raw: list[RawMention]) -> list[Entity]:
     mentions = _supported_outside_capitals([m for m in page_mentions(prep, raw) if title_supported(m, prep)], prep)
     if not mentions:
         return []
-    clusters = [cl for cl in merge(mentions, prep.tags) if _kept(cl, prep.text)]
+    clusters = _named_outside_link_items(
+        [cl for cl in merge(team_mentions(mentions, prep), prep.tags) if _kept(cl, prep.text)], prep)
     if not clusters:
         return []
     max_count = max(len(c.mentions) for c in clusters)

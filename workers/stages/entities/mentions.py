@@ -17,6 +17,7 @@ from workers.stages.entities.names import (
 from workers.stages.entities.ner import RawMention
 from workers.stages.entities.places import lookup
 from workers.stages.entities.repair import repair_span
+from workers.stages.entities.stoplist import is_common_word
 from workers.stages.entities.tables import ScoreLine, score_lines, table_names
 from workers.stages.entities.text import Prepared
 
@@ -32,10 +33,12 @@ _CREDIT_BEFORE = re.compile(
     r"(?:\b(?:photo|image|picture|video|graphic|illustration)s?\s*)?"
     r"(?:\bcredits?|\bcourtesy(?:\s+of)?|©|\(c\)|\bcopyright|\bphotograph(?:ed)?\s+by|"
     r"\b(?:photo|image|picture|pictures|video|photograph)s?\s*(?:by)?\s*[:|/])"
-    r"\s*[:|/]?\s*$",
+    r"\s*(?:[:|/]|\.{2,3}|…)?\s*$",
     re.IGNORECASE,
 )
 _CREDIT_WORDS = {"courtesy"}
+#: A slash and a capital right after a person's name: "Doug Mills/The New York Times" is a credit.
+_AGENCY_AFTER = re.compile(r"\s?/\s?[A-Z]")
 
 
 @dataclass
@@ -61,11 +64,28 @@ _PLACE_BEFORE = re.compile(
 
 
 
+#: Two words glued where a line break was lost: "Strike PossibleThe United Auto Workers".
+_GLUED = re.compile(r"\b[A-Z]?(?P<left>[a-z]{5,})(?P<right>[A-Z][a-z]{2,})\b")
+
+
+_SENTENCE_STARTS = frozenset("the this that these those when while after before in on at for from with as if but and".split())
+
+
+def _glued(stripped: str) -> bool:
+    """A word made of two common words, the second capitalized ("NeighborhoodVisiting"); names
+    written that way join a short or uncommon part ("LinkedIn", "PlayStation", "DeShields")."""
+    for m in _GLUED.finditer(stripped):
+        left, right = m.group(0)[:-len(m.group("right"))].lower(), m.group("right").lower()
+        if (len(left) >= 8 or right in _SENTENCE_STARTS) and is_common_word(left) and is_common_word(right):
+            return True
+    return False
+
+
 def _is_junk(raw: str, text: str, start: int) -> bool:
     stripped = raw.strip()
     if "\n" in stripped or "\r" in stripped:
         return True  # spans a line break: two things glued together
-    if _TAGS_PREFIX.match(stripped) or _URLISH.search(stripped) or _DOMAIN.search(stripped):
+    if _TAGS_PREFIX.match(stripped) or _URLISH.search(stripped) or _DOMAIN.search(stripped) or _glued(stripped):
         return True
     if _TRUNCATED_AFTER.match(text[start + len(raw):start + len(raw) + 3]):
         return True  # "Britain as Hurri...": a teaser cut in the middle of a name
@@ -95,7 +115,8 @@ def page_mentions(prep: Prepared, raw: list[RawMention]) -> list[Mention]:
     lines = score_lines(prep.text, prep.body_start)
     line_starts = [s for s, _, _ in lines]
     for raw_text, raw_label, raw_start, _ in raw:
-        if _is_junk(raw_text, prep.text, raw_start) or (raw_label == "PERSON" and "/" in raw_text):
+        if _is_junk(raw_text, prep.text, raw_start) or (raw_label == "PERSON" and (
+                "/" in raw_text or _AGENCY_AFTER.match(prep.text, raw_start + len(raw_text)))):
             continue  # a person's name never has a slash: "Sakib Ali/Hindustan Times" is a photo credit
         if furniture:
             j = bisect.bisect_right(furniture_starts, raw_start) - 1
@@ -118,8 +139,10 @@ def page_mentions(prep: Prepared, raw: list[RawMention]) -> list[Mention]:
 
 
 _WORD = r"[A-Z][a-z][\w'’\-]*"
-#: An editor's insertion in a quote: "(Lindsay) Davenport", "Saddam (Hussein)".
-_BRACKETED_NAME = re.compile(rf"\((?P<a>{_WORD})\)\s(?P<b>{_WORD})|(?<![\w(])(?P<c>{_WORD})\s\((?P<d>{_WORD})\)")
+#: An editor's insertion in a quote: "(Lindsay) Davenport", "(Olympic champion Lindsay) Davenport",
+#: "Saddam (Hussein)".
+_BRACKETED_NAME = re.compile(
+    rf"\((?P<pre>[^()\n]{{1,40}}\s)?(?P<a>{_WORD})\)\s(?P<b>{_WORD})|(?<![\w(])(?P<c>{_WORD})\s\((?P<d>{_WORD})\)")
 
 
 def _join_bracketed_names(prep: Prepared, found: list[Mention]) -> list[Mention]:
@@ -130,17 +153,24 @@ def _join_bracketed_names(prep: Prepared, found: list[Mention]) -> list[Mention]
     added: list[Mention] = []
     for match in _BRACKETED_NAME.finditer(prep.text, prep.body_start):
         g1, g2 = ("a", "b") if match.group("a") else ("c", "d")
+        pre = (match.group("pre") or "").split()
+        if pre and not pre[-1][:1].islower():
+            continue  # "(Abu Ammar) Arafat": the bracket holds a longer name
         parts = [(match.start(g), match.end(g)) for g in (g1, g2)]
         words = [prep.text[s:e] for s, e in parts]
         before = prep.text[max(0, match.start() - 30):match.start()].split()
         after = prep.text[match.end():match.end() + 30].split()
-        if (before and before[-1].lstrip("\"“‘'([")[:1].isupper()) or (after and after[0][:1].isupper()):
+        if ((before and before[-1].lstrip("\"“‘'([")[:1].isupper() and before[-1][-1:] not in ",;:")
+                or (after and after[0][:1].isupper())):
             continue  # part of a longer name: "Abu Ammar (Arafat)"
         if not (any(by_span.get(p) is not None and by_span[p].vote == "PERSON" for p in parts)
                 or words[0].lower() in first_names()):
             continue
-        if any(lookup(merge_key(w)) is not None or w.lower() in ORG_WORDS for w in words):
+        if any(w.lower() in ORG_WORDS for w in words):
             continue
+        first_name = words[0].lower() in first_names() and not any(country_vote(merge_key(w)) for w in words)
+        if not first_name and any(lookup(merge_key(w)) is not None for w in words):
+            continue  # "(Lindsay) Davenport" is a person although both words are towns too
         full = " ".join(words)
         key = merge_key(full)
         for span in parts:

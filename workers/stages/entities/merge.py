@@ -137,7 +137,10 @@ def merge(mentions: list[Mention], tags: Sequence[str]) -> list[Cluster]:
     full_names = {k for k in persons if k in clusters}
 
     # 4. short forms of person names: "Gantz" -> "Benny Gantz" when exactly one full name in the
-    #    document (or the tags) ends with it; a first name only when spaCy calls it a PERSON
+    #    document (or the tags) ends with it; a first name only when spaCy calls it a PERSON.
+    #    Of two full names with the surname, one named by its first name alone elsewhere is not the
+    #    one the surname stands for ("Yeltsin visited his wife Naina": Boris, not Naina Yeltsin).
+    alone = {k for k in clusters if " " not in k}
     for key in list(clusters):
         cl = clusters[key]
         if cl.label or " " in key or not key.isalpha():
@@ -149,6 +152,8 @@ def merge(mentions: list[Mention], tags: Sequence[str]) -> list[Cluster]:
         by_last = {k for k in full_names if k.split()[-1] == key}
         tag_last = {k for k in tag_names if k.split()[-1] == key}
         target: str | None = None
+        if len(by_last) > 1 and not tag_last:
+            by_last = {k for k in by_last if k.split()[0] not in alone} or by_last
         if len(by_last | tag_last) == 1:
             target = next(iter(by_last | tag_last))
         elif len(tag_last) == 1:
@@ -304,11 +309,14 @@ def _merge_org_parts(clusters: dict[str, Cluster]) -> None:
             elif not is_place and k.endswith(" " + key) and lookup(k[:-len(key) - 1]) is not None:
                 targets.add(k)
         if len(targets) == 1:
-            _absorb(clusters[next(iter(targets))], clusters.pop(key), vote="ORG")
+            # a geographic name after a place keeps its votes: "the Gulf" of the "U.S. Gulf" is no company
+            vote = None if not as_start and cl.majority() == "LOC" else "ORG"
+            _absorb(clusters[next(iter(targets))], clusters.pop(key), vote=vote)
 
 
 def _merge_acronyms(clusters: dict[str, Cluster]) -> None:
-    """An acronym into the only multi-word name of the page whose initials it spells ("NFL")."""
+    """An acronym into the only multi-word name of the page whose initials it spells ("NFL"), else
+    whose initials it holds in another order (a name translated from another language)."""
     spelled: dict[str, set[str]] = {}
     for k, c in clusters.items():
         if " " in k.lstrip("\x00") and c.majority() != "PERSON":
@@ -324,6 +332,11 @@ def _merge_acronyms(clusters: dict[str, Cluster]) -> None:
         if letter is None:
             continue
         targets = {k for k in spelled.get(letter, set()) if k in clusters and k != key}
+        if not targets and len(letter) >= 3:
+            # a name translated with its words in another order: "PDI" (Partai Demokrasi Indonesia)
+            # is the Indonesian Democratic Party, "FARC" the Revolutionary Armed Forces of Colombia
+            targets = {k for acr, ks in spelled.items() if len(acr) == len(letter) and sorted(acr) == sorted(letter)
+                       for k in ks if k in clusters and k != key}
         if len(targets) == 1:
             _absorb(clusters[next(iter(targets))], clusters.pop(key))
 

@@ -112,6 +112,15 @@ _CREDIT_PAREN = re.compile(
     r"(?:\s*/[^()]*)?|[A-Z][^()\s/]*(?:\s*/\s*[A-Z][^()\s/]*)+)\s*\)\s*\.?$"
 )
 _BYLINE = re.compile(r"^\W{0,3}by\s+(?=[A-Z])", re.IGNORECASE)
+#: A caption that starts with its picture credit: "© John Brecher Needle poking skin during ...";
+#: not the page's copyright notice ("© 2019 Associated Press. All Rights Reserved.").
+_COPYRIGHT_LEAD = re.compile(r"^\W{0,3}(?:©|\(c\)\s|copyright\b)(?!\s*(?:\(c\)\s*)?(?:\d{4}|copyright))",
+                             re.IGNORECASE)
+#: A picture credit of name and agency alone on its line: "Michael Conroy, AP", "Tom Davies Associated Press".
+_NAME_AND_AGENCY = re.compile(
+    r"^[A-Z][\w.'’\-]+(?:\s[A-Z][\w.'’\-]+){1,3},?\s+(?:the\s+)?(?:AP|AFP|Reuters|EPA|UPI|Getty(?:\s+Images)?|"
+    r"Associated\s+Press|Agence\s+France[\s\-]Presse|Shutterstock|iStock|Bloomberg|Xinhua)(?:\s+Photos?)?\W{0,2}$",
+)
 
 
 def boilerplate_lines(text: str, body_start: int) -> list[tuple[int, int, str]]:
@@ -136,6 +145,10 @@ def boilerplate_lines(text: str, body_start: int) -> list[tuple[int, int, str]]:
             kind = "social"
         elif words <= 60 and _CREDIT_PAREN.search(stripped):
             kind = "caption"
+        elif words <= 60 and _COPYRIGHT_LEAD.match(stripped):
+            kind = "caption"
+        elif words <= 12 and _NAME_AND_AGENCY.match(stripped):
+            kind = "credit"
         elif words <= 20 and (m := _BYLINE.match(stripped)):
             kind = f"byline:{start + (len(line) - len(line.lstrip())) + m.end()}"
         if kind:
