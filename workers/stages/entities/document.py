@@ -57,6 +57,12 @@ def _inside_sentence(m: Mention, text: str) -> bool:
 _CAPITALS_LINE = re.compile(r"^[^a-z\d\n]*[A-Z][^a-z\d\n]*$", re.MULTILINE)
 
 
+def _within(spans: list[tuple[int, int]], position: int) -> bool:
+    """Whether ``position`` falls inside one of ``spans`` (sorted, not overlapping)."""
+    j = bisect.bisect_right(spans, (position, float("inf"))) - 1
+    return j >= 0 and position < spans[j][1]
+
+
 def _supported_outside_capitals(mentions: list[Mention], prep: Prepared) -> list[Mention]:
     """A mention on a body line written in capitals that reads as a heading (two words or more,
     no figures: a teaser, "WILL OBAMA PLAY ...") counts only when the same name is also mentioned
@@ -65,13 +71,7 @@ def _supported_outside_capitals(mentions: list[Mention], prep: Prepared) -> list
              if len(m.group().split()) >= 2]
     if not lines:
         return mentions
-    starts = [s for s, _ in lines]
-
-    def on_line(m: Mention) -> bool:
-        j = bisect.bisect_right(starts, m.start) - 1
-        return j >= 0 and m.start < lines[j][1]
-
-    inside = [on_line(m) for m in mentions]
+    inside = [_within(lines, m.start) for m in mentions]
     outside_keys = {m.key for m, i in zip(mentions, inside, strict=True) if not i}
     return [m for m, i in zip(mentions, inside, strict=True) if not i or m.key in outside_keys or m.table]
 
@@ -95,14 +95,8 @@ def _named_outside_link_items(clusters: list[Cluster], prep: Prepared) -> list[C
              if m.group("item").rstrip("\"'”’)")[-1:] not in (".", "!", "?", "")]
     if not items:
         return clusters
-    starts = [s for s, _ in items]
-
-    def on_item(m: Mention) -> bool:
-        j = bisect.bisect_right(starts, m.start) - 1
-        return j >= 0 and m.start < items[j][1]
-
     return [cl for cl in clusters
-            if any(m.table or (m.start >= prep.body_start and not on_item(m)) for m in cl.mentions)]
+            if any(m.table or (m.start >= prep.body_start and not _within(items, m.start)) for m in cl.mentions)]
 
 
 def entities_from_mentions(prep: Prepared, raw: list[RawMention]) -> list[Entity]:
