@@ -62,33 +62,32 @@ def fold_dir(k: int) -> Path:
     return MODELS / f"fold-{k}"
 
 
+def _train_if_missing(what: str, missing: list[int | str], present: str, command: list[str], how: str) -> None:
+    """Run ``command`` (a training script) when some of its fold models are missing."""
+    if not missing:
+        print(f"{what}: {present} (present)")
+        return
+    print(f"{what} missing ({missing}): training them ({how}) ...", flush=True)
+    started = time.time()
+    subprocess.run(command, check=True, cwd=str(REPO))
+    print(f"{what} trained in {time.time() - started:.0f} s")
+
+
 def ensure_textdump_fold_models() -> None:
     """The text-dump cleaner's fold models (``ops/train/train_textdump.py cv``, which renders the
     WCXB pages with inscriptis, the ``train`` extra, on its first run)."""
-    missing = [k for k in range(FOLDS) if not (fold_dir(k) / TEXTDUMP_FOLD_MODEL).is_file()]
-    if not missing:
-        print(f"text-dump fold models: {MODELS}/fold-0..{FOLDS - 1} (present)")
-        return
-    print(f"text-dump fold models missing (folds {missing}): training them (ops/train/train_textdump.py cv) ...",
-          flush=True)
-    started = time.time()
-    subprocess.run([sys.executable, "-m", "ops.train.train_textdump", "cv"], check=True, cwd=str(REPO))
-    print(f"text-dump fold models trained in {time.time() - started:.0f} s")
+    missing: list[int | str] = [k for k in range(FOLDS) if not (fold_dir(k) / TEXTDUMP_FOLD_MODEL).is_file()]
+    _train_if_missing("text-dump fold models", missing, f"{MODELS}/fold-0..{FOLDS - 1}",
+                      [sys.executable, "-m", "ops.train.train_textdump", "cv"], "ops/train/train_textdump.py cv")
 
 
 def ensure_fold_models() -> None:
-    missing = [k for k in range(FOLDS) if not (fold_dir(k) / FOLD_MODEL).is_file()]
+    missing: list[int | str] = [k for k in range(FOLDS) if not (fold_dir(k) / FOLD_MODEL).is_file()]
     if not (MODELS / "wcxb-only" / FOLD_MODEL).is_file():
         missing.append("wcxb-only")
-    if not missing:
-        print(f"fold models: {MODELS}/fold-0..{FOLDS - 1}, wcxb-only (present)")
-        return
-    print(f"fold models missing ({missing}): training them (ops/train/train_html.py --no-final --wcxb-only) ...",
-          flush=True)
-    started = time.time()
-    subprocess.run([sys.executable, str(REPO / "ops" / "train" / "train_html.py"), "--no-final", "--wcxb-only",
-                    "--no-fit"], check=True, cwd=str(REPO))
-    print(f"fold models trained in {time.time() - started:.0f} s")
+    _train_if_missing("fold models", missing, f"{MODELS}/fold-0..{FOLDS - 1}, wcxb-only",
+                      [sys.executable, str(REPO / "ops" / "train" / "train_html.py"), "--no-final", "--wcxb-only",
+                       "--no-fit"], "ops/train/train_html.py --no-final --wcxb-only")
 
 
 # ----------------------------------------------------------------------------- WCXB

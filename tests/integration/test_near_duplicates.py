@@ -8,7 +8,6 @@ what a search cannot see yet is exactly what the refresh gap hides, for as long 
 from __future__ import annotations
 
 import multiprocessing
-import random
 import threading
 import time
 import uuid
@@ -17,6 +16,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from tests.texts import random_story
 from workers.models import Document
 from workers.stages import near_duplicates as nd
 from workers.store.elastic import IndexItem, bulk_index, ensure_index, load_template
@@ -24,13 +24,9 @@ from workers.store.near_duplicates import KEY_PREFIX, assign_clusters, forget_cl
 
 pytestmark = pytest.mark.integration
 
-_VOCAB = [f"word{i}" for i in range(20_000)]
-
-
 def story(seed: int, words: int = 300) -> str:
-    rng = random.Random(seed)
-    sentences = [" ".join(rng.choice(_VOCAB) for _ in range(15)) + "." for _ in range(words // 15)]
-    return "\n\n".join(" ".join(sentences[i:i + 3]) for i in range(0, len(sentences), 3))
+    return random_story(seed, words, sentence_words=15, sentences_per_paragraph=3, vocabulary=20_000,
+                        word_prefix="word")
 
 
 def copy_of(text: str, n: int) -> str:

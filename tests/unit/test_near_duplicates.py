@@ -1,7 +1,7 @@
-import random
 
 import pytest
 
+from tests.texts import random_story
 from workers.models import DedupFields
 from workers.stages import near_duplicates as nd
 
@@ -11,9 +11,7 @@ _VOCAB = [f"w{i}" for i in range(5000)]
 
 
 def _article(seed: int, n: int = 400) -> str:
-    rng = random.Random(seed)
-    sentences = [" ".join(rng.choice(_VOCAB) for _ in range(20)) + "." for _ in range(n // 20)]
-    return "\n\n".join(" ".join(sentences[i:i + 4]) for i in range(0, len(sentences), 4))
+    return random_story(seed, n, sentence_words=20, sentences_per_paragraph=4, vocabulary=5000)
 
 
 def _exact_jaccard(a: str, b: str) -> float:
