@@ -92,7 +92,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 HERE = Path(__file__).resolve()
 sys.path[:0] = [p for p in (str(HERE.parent), str(HERE.parents[2])) if p not in sys.path]
@@ -267,38 +267,53 @@ def wait_rusage(proc: subprocess.Popen) -> tuple[int, float, int]:
 # ----------------------------------------------------------------------------- corpus
 
 
-def dev_pages() -> list[tuple[str, str]]:
-    html_dir = shared_dir() / "bench" / "extraction-dev" / "html"
-    pages = []
-    for path in sorted(html_dir.glob("*.html.gz")):
-        pages.append((path.name.split(".")[0], gzip.decompress(path.read_bytes()).decode("utf-8", errors="replace")))
+class DevHtml(NamedTuple):
+    """A ScrapingHub dev page: its id, HTML and the URL it was fetched from."""
+
+    id: str
+    html: str
+    url: str
+
+
+def dev_pages() -> list[DevHtml]:
+    from ops.train.datasets import scrapinghub_pages
+
+    pages = [DevHtml(p.id, gzip.decompress(p.path.read_bytes()).decode("utf-8", errors="replace"),
+                     p.url or f"https://{HOST}/{p.id}") for p in scrapinghub_pages(shared_dir() / "bench" / "extraction-dev")]
     if not pages:
-        raise SystemExit(f"no dev pages in {html_dir}")
+        raise SystemExit("no ScrapingHub dev pages in " + str(shared_dir() / "bench" / "extraction-dev"))
     return pages
 
 
-def write_corpus(path: Path, pages: list[tuple[str, str]], n: int, *, tag: str, collection: str | None,
+def copy_url(page: DevHtml, copy: int, run: str) -> str:
+    """A copy of a dev page as a new page: its own URL with the copy and the run in the query (a new
+    document each time; the stage sees the site and path the page came from, so it keeps what it
+    keeps on the page itself)."""
+    return f"{page.url}{'&' if '?' in page.url else '?'}copy={copy}&run={run}"
+
+
+def write_corpus(path: Path, pages: list[DevHtml], n: int, *, tag: str, collection: str | None,
                  start: int = 0) -> int:
     with path.open("w") as fh:
         for i in range(start, start + n):
-            page_id, html = pages[i % len(pages)]
-            row: dict[str, Any] = {"url": f"https://{HOST}/{page_id}?copy={i // len(pages)}&run={tag}", "html": html}
+            page = pages[i % len(pages)]
+            row: dict[str, Any] = {"url": copy_url(page, i // len(pages), tag), "html": page.html}
             if collection:
                 row["collection"] = collection
             fh.write(json.dumps(row) + "\n")
     return n
 
 
-def write_folder(path: Path, pages: list[tuple[str, str]], n: int) -> int:
+def write_folder(path: Path, pages: list[DevHtml], n: int) -> int:
     """``n`` HTML files (the dev pages repeated), as a crawl saved to disk would be."""
     path.mkdir(parents=True, exist_ok=True)
     for i in range(n):
-        page_id, html = pages[i % len(pages)]
-        (path / f"{i:06d}-{page_id[:12]}.html").write_text(html)
+        page = pages[i % len(pages)]
+        (path / f"{i:06d}-{page.id[:12]}.html").write_text(page.html)
     return n
 
 
-def split_corpus(pages: list[tuple[str, str]], n: int, parts: int, tmp: Path, *, tag: str,
+def split_corpus(pages: list[DevHtml], n: int, parts: int, tmp: Path, *, tag: str,
                  collection: str) -> list[Path]:
     paths, start = [], 0
     for k in range(parts):
@@ -589,7 +604,7 @@ def run_pipeline(corpus: Path, tmp: Path, tag: str, sample_s: float) -> dict[str
             "summary": done.group(0) if done else text.strip().splitlines()[-1:]}
 
 
-def warm_pipeline(pages: list[tuple[str, str]], n: int, tmp: Path, collection: str) -> float:
+def warm_pipeline(pages: list[DevHtml], n: int, tmp: Path, collection: str) -> float:
     """Pages through the pipeline before the first run, not counted: each enrich process loads its
     spaCy model on its first bundle, and every worker imports what its first page needs."""
     path = tmp / "pipeline-warm-up.jsonl"
@@ -830,7 +845,7 @@ def bench_index_worker(docs: list[tuple[str, dict[str, Any]]], stamp: str, round
     return out
 
 
-def write_warc(path: Path, pages: list[tuple[str, str]], target_mb: int) -> int:
+def write_warc(path: Path, pages: list[DevHtml], target_mb: int) -> int:
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
@@ -838,11 +853,11 @@ def write_warc(path: Path, pages: list[tuple[str, str]], target_mb: int) -> int:
     with path.open("wb") as fh:
         writer = WARCWriter(fh, gzip=False)
         while fh.tell() < target_mb * 1024 * 1024:
-            page_id, html = pages[n % len(pages)]
-            payload = html.encode("utf-8")
+            page = pages[n % len(pages)]
+            payload = page.html.encode("utf-8")
             headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"),
                                                   ("Content-Length", str(len(payload)))], protocol="HTTP/1.1")
-            rec = writer.create_warc_record(f"https://{HOST}/{page_id}?copy={n // len(pages)}&run=warc", "response",
+            rec = writer.create_warc_record(copy_url(page, n // len(pages), "warc"), "response",
                                             payload=io.BytesIO(payload), http_headers=headers)
             writer.write_record(rec)
             n += 1
@@ -950,7 +965,7 @@ class ProducerInputs:
     warcs: list[tuple[Path, int]]  # (archive, records): a small one (memory reference) and a big one
 
 
-def write_producer_inputs(pages: list[tuple[str, str]], n: int, warc_mb: int, tmp: Path) -> ProducerInputs:
+def write_producer_inputs(pages: list[DevHtml], n: int, warc_mb: int, tmp: Path) -> ProducerInputs:
     jsonl, files = tmp / "producer.jsonl", tmp / "producer-files"
     write_corpus(jsonl, pages, n, tag="p", collection=None)
     write_folder(files, pages, n)
@@ -1015,7 +1030,7 @@ def amortized_rate(clean_s: float, rewrite_s: float, pages: int, bytes_per_page:
 # ----------------------------------------------------------------------------- enrich worker memory
 
 
-def run_memory(pages: list[tuple[str, str]], n: int, sample_s: float, timeout: float) -> dict[str, Any]:
+def run_memory(pages: list[DevHtml], n: int, sample_s: float, timeout: float) -> dict[str, Any]:
     """One enrich worker process alone over ``n`` pages: its RSS against the pages it has done.
 
     The stack's enrich worker is stopped (SIGTERM, warm shutdown) and a worker with a single
@@ -1041,10 +1056,10 @@ def run_memory(pages: list[tuple[str, str]], n: int, sample_s: float, timeout: f
     limits = ParseLimits(max_text_chars=settings.max_text_chars, min_body_words=settings.min_body_words)
     batch_id = new_batch_id()
     parsed = []
-    for page_id, html in pages:
+    for dev in pages:
         try:
-            parsed.append(parse_page(RawPage(content=html.encode(), source=f"{page_id}.html", kind="html",
-                                             url=f"https://{HOST}/{page_id}"), batch_id=batch_id, limits=limits))
+            parsed.append(parse_page(RawPage(content=dev.html.encode(), source=f"{dev.id}.html", kind="html",
+                                             url=dev.url), batch_id=batch_id, limits=limits))
         except PermanentPageError:
             pass
     collection = f"bench-memory-{batch_id}"
@@ -1067,7 +1082,7 @@ def run_memory(pages: list[tuple[str, str]], n: int, sample_s: float, timeout: f
             bundle: list[dict[str, Any]] = []
             for seq in range(n):
                 page = parsed[seq % len(parsed)]
-                url = f"{page.url}?copy={seq // len(parsed)}&run=memory-{batch_id}"
+                url = f"{page.url}{'&' if '?' in (page.url or '') else '?'}copy={seq // len(parsed)}&run=memory-{batch_id}"
                 msg = page.model_copy(update={"url": url, "seq": seq, "collection": collection,
                                               "doc_id": document_id(url, "")}).model_dump(mode="json")
                 bundle.append(msg)
@@ -1108,7 +1123,7 @@ def run_memory(pages: list[tuple[str, str]], n: int, sample_s: float, timeout: f
 # ----------------------------------------------------------------------------- per-stage CPU
 
 
-def stage_costs(pages: list[tuple[str, str]], n: int, tmp: Path) -> dict[str, Any]:
+def stage_costs(pages: list[DevHtml], n: int, tmp: Path) -> dict[str, Any]:
     from workers.config import get_settings
     from workers.errors import PermanentPageError
     from workers.inputs import iter_inputs
