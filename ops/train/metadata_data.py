@@ -22,8 +22,12 @@ from workers.stages.html.metadata_dates import date_candidates
 from workers.stages.html.metadata_page import norm_key, read_page
 from workers.stages.html.metadata_ranker import Candidate
 from workers.stages.html.metadata_title import title_candidates
+from workers.stages.html.page_type import declared_url
 
 FIELDS = ("title", "authors", "date")
+#: which URL the metadata reads: the page's own ("page", as in training and ``gleaner submit``), none,
+#: or the one the page declares (canonical, og:url: what ``clean_html`` gives it without a URL)
+URL_MODES = ("page", "none", "declared")
 CACHE = REPO / ".cache" / "metadata" / "candidates.pkl"
 _GOLD_AUTHOR_SPLIT = re.compile(r"\s*(?:,| and |&)\s*")
 
@@ -56,13 +60,14 @@ def is_right(field_name: str, value, gold) -> bool:
     return str(value.isoformat() if hasattr(value, "isoformat") else value or "")[:10] == str(gold)[:10]
 
 
-def page_candidates(page: DevPage) -> PageCandidates:
+def page_candidates(page: DevPage, url_mode: str = "page") -> PageCandidates:
     gold = {"title": page.gold_title, "authors": page.gold_author, "date": page.gold_date}
     out = PageCandidates(page.id, page.site, page.fold, page.page_type or "article", gold)
     tree = parse_html(page.read())
     started = time.perf_counter()
     if tree is not None:
-        sig = read_page(tree, page.url)
+        url = page.url if url_mode == "page" else declared_url(tree) if url_mode == "declared" else None
+        sig = read_page(tree, url)
         out.candidates = {"title": title_candidates(sig), "authors": author_candidates(sig), "date": date_candidates(sig)}
     out.seconds = time.perf_counter() - started
     for name in FIELDS:
@@ -70,8 +75,10 @@ def page_candidates(page: DevPage) -> PageCandidates:
     return out
 
 
-def load_candidates(rebuild: bool = False, limit: int | None = None) -> list[PageCandidates]:
-    """Candidates of every WCXB dev page (cached in .cache/metadata/ unless ``rebuild``)."""
+def load_candidates(rebuild: bool = False, limit: int | None = None, url_mode: str = "page") -> list[PageCandidates]:
+    """Candidates of every WCXB dev page (with the page's URL: cached in .cache/metadata/ unless ``rebuild``)."""
+    if url_mode != "page":
+        return [page_candidates(p, url_mode) for p in (wcxb_pages()[:limit] if limit else wcxb_pages())]
     if CACHE.exists() and not rebuild and limit is None:
         return pickle.loads(CACHE.read_bytes())
     pages = wcxb_pages()[:limit] if limit else wcxb_pages()

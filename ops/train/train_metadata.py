@@ -8,6 +8,8 @@ follows the project's rule: out-of-fold accuracy under the shared domain-grouped
     .venv/bin/python ops/train/train_metadata.py --cv          # figures only
     .venv/bin/python ops/train/train_metadata.py --cv --write  # and fold models + shipped models
     .venv/bin/python ops/train/train_metadata.py --speed 5     # CPU ms/page, every 5th page, vs trafilatura
+    .venv/bin/python ops/train/train_metadata.py --cv --eval-url declared  # trained with the page's URL,
+        # scored with the URL the page declares (a file parsed without its URL), or none
 
 Fold models go to .cache/models/fold-k/meta_<field>.json (``GLEANER_MODEL_DIR`` for fold k), the
 model trained on every page to workers/stages/html/model/ with its card.
@@ -27,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from ops.train.datasets import FOLDS, REPO  # noqa: E402
-from ops.train.metadata_data import FIELDS, PageCandidates, load_candidates  # noqa: E402
+from ops.train.metadata_data import FIELDS, URL_MODES, PageCandidates, load_candidates  # noqa: E402
 from workers.stages.html import metadata as metadata_entry  # noqa: E402
 from workers.stages.html.metadata_ranker import MODEL_DIR, LinearGate, LinearRanker, best  # noqa: E402
 
@@ -220,7 +222,11 @@ def main() -> None:
     ap.add_argument("--fields", default=",".join(FIELDS))
     ap.add_argument("--speed", type=int, metavar="STEP", help="time every STEP-th page and stop")
     ap.add_argument("--gate", action="store_true", help="train presence gates for authors and date too")
+    ap.add_argument("--eval-url", choices=URL_MODES, default="page",
+                    help="the URL the metadata reads on the scored pages (models are trained with the page's URL)")
     args = ap.parse_args()
+    if args.write and args.eval_url != "page":
+        ap.error("--write trains and scores with the page's URL: leave out --eval-url")
     if args.gate:
         global GATED
         GATED = GATEABLE
@@ -229,6 +235,9 @@ def main() -> None:
         return
 
     pages = load_candidates(rebuild=args.rebuild)
+    scored = pages if args.eval_url == "page" else load_candidates(url_mode=args.eval_url)
+    if scored is not pages:
+        print(f"scored with the URL: {args.eval_url} (models trained with the page's URL)")
     seconds = sorted(p.seconds for p in pages)
     print(f"pages {len(pages)}, candidates per page: "
           + ", ".join(f"{n} {sum(len(p.candidates.get(n, [])) for p in pages) / len(pages):.1f}" for n in FIELDS)
@@ -237,19 +246,19 @@ def main() -> None:
     if not (args.cv or args.write):
         return
     for name in args.fields.split(","):
-        print(f"\n== {name}: right value among the candidates on {oracle(pages, name):.3f} of the pages with gold")
-        fixed = accuracy(pages, name, {k: None for k in range(FOLDS)})
+        print(f"\n== {name}: right value among the candidates on {oracle(scored, name):.3f} of the pages with gold")
+        fixed = accuracy(scored, name, {k: None for k in range(FOLDS)})
         print(f"  fixed source order     {_fmt(fixed)}")
         fold_models = {}
         for k in range(FOLDS):
             fold_models[k] = fit_field([p for p in pages if p.fold != k], name)
-        cv = accuracy(pages, name, fold_models)
+        cv = accuracy(scored, name, fold_models)
         full = fit_field(pages, name)
-        fitted = accuracy(pages, name, {k: full for k in range(FOLDS)})
+        fitted = accuracy(scored, name, {k: full for k in range(FOLDS)})
         print(f"  ranker, out-of-fold    {_fmt(cv)}")
         print(f"  ranker, training fit   {_fmt(fitted)}")
         if name in GATEABLE:
-            given, n = outputs_without_gold(pages, name, fold_models)
+            given, n = outputs_without_gold(scored, name, fold_models)
             print(f"  pages without a gold {name} given one anyway (out-of-fold): {given} of {n}")
         gap = fitted["ALL"][0] / fitted["ALL"][1] - cv["ALL"][0] / cv["ALL"][1]
         print(f"  fit - CV gap {gap:+.3f}")

@@ -388,3 +388,25 @@ def test_ordinary_tags_and_long_attribute_values_under_the_limit_are_kept():
     data_uri = "data:image/png;base64," + "A" * 20_000
     page = article_page(body_extra=f'<img src="{data_uri}" alt="x"><p class="a" data-x="1">More text here.</p>')
     assert strip_overlong_tags(page) == page
+
+
+
+def test_page_without_url_reads_the_url_it_declares(monkeypatch):
+    # a file or an archive record without its URL: the metadata rankers (trained with the page's
+    # URL: slug, domain, dated path) read the URL the page declares
+    from workers.stages.html import extract
+
+    seen: list[str | None] = []
+    real = extract.extract_metadata
+
+    def recording(tree, url=None, **kw):
+        seen.append(url)
+        return real(tree, url, **kw)
+
+    monkeypatch.setattr(extract, "extract_metadata", recording)
+    canonical = "https://www.example.com/news/2024/03/05/council-approves-transport-budget"
+    ex = clean_html(article_page(f'<link rel="canonical" href="{canonical}">'))
+    assert ex.canonical_url == canonical
+    clean_html(article_page(f'<link rel="canonical" href="{canonical}">'), "https://example.com/given")
+    clean_html(article_page())
+    assert seen == [canonical, "https://example.com/given", None]

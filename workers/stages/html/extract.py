@@ -60,9 +60,12 @@ def clean_html(html: str | bytes, url: str | None = None, model_dir: Path | None
     tree = parse_html(html)
     if tree is None:
         return Extraction(body="")
-    content = extract_main_content(tree, url, model_dir)
+    # without a URL (a file, an archive record without one) both sides read the URL the page
+    # declares, as the metadata rankers were trained with the page's URL (slug, domain, dated path)
+    page_url = url or declared_url(tree)
+    content = extract_main_content(tree, page_url, model_dir)
     try:
-        meta = extract_metadata(tree, url, model_dir=model_dir)
+        meta = extract_metadata(tree, page_url, model_dir=model_dir)
     except Exception as err:  # noqa: BLE001 - metadata is best effort, the body still counts
         LOGGER.debug("metadata failed: %s %s", type(err).__name__, url)
         meta = PageMetadata()
