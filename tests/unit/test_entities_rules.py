@@ -287,6 +287,15 @@ def test_brackets_holding_a_place_a_person_or_more_than_the_name_name_two_things
     assert "CBR" in ents["Central Bank"].aliases  # the brackets hold the name alone
 
 
+def test_names_differing_in_their_initial_are_two_people_not_a_typo():
+    body = ("Warwickshire 195 (M. Bicknell 4-38), Surrey 468 (D. Bicknell 55). Bernard Ingham spoke; "
+            "Bernard Ingram said so.")
+    ents = by_name(run_fake({"M. Bicknell": "PERSON", "D. Bicknell": "PERSON", "Bernard Ingham": "PERSON",
+                             "Bernard Ingram": "PERSON"}, body))
+    assert {"M. Bicknell", "D. Bicknell"} <= set(ents)
+    assert len([e for e in ents if "Bernard" in e]) == 1  # a one-letter typo of a surname still merges
+
+
 # ------------------------------------------------------------------------------ teams named by place
 RESULTS = ("ARLINGTON, Texas 1996-08-31\n\nThe Texas Rangers beat the Cleveland Indians 5-3. Pavlik (15-7) won "
            "and Texas took a 2-0 lead. In Seattle, the Baltimore Orioles beat the Seattle Mariners 5-2. "

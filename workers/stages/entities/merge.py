@@ -188,7 +188,8 @@ def merge(mentions: list[Mention], tags: Sequence[str], text: str = "") -> list[
         if len(plain) >= 8 and not cl.label and not any(c.isdigit() for c in plain):  # Interstate 5 / 95
             for big in merged:
                 bkey = big.key.lstrip("\x00").casefold()
-                if len(bkey) >= 8 and big.majority() == label and edit_distance_le1(plain, bkey):
+                if (len(bkey) >= 8 and big.majority() == label and edit_distance_le1(plain, bkey)
+                        and not _other_initial(plain, bkey)):
                     target_cl = big
                     break
         if target_cl is None:
@@ -196,6 +197,13 @@ def merge(mentions: list[Mention], tags: Sequence[str], text: str = "") -> list[
         else:
             target_cl.mentions.extend(cl.mentions)
     return merged
+
+
+def _other_initial(a: str, b: str) -> bool:
+    """"D. Bicknell" and "M. Bicknell": one edit apart, but a different initial is a different
+    person (brothers, in a scorecard), not a typo."""
+    ta, tb = a.split(), b.split()
+    return len(ta) >= 2 and len(tb) >= 2 and len(ta[0]) == len(tb[0]) == 1 and ta[0] != tb[0]
 
 
 def _merge_singulars(clusters: dict[str, Cluster]) -> None:
