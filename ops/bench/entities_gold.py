@@ -173,9 +173,12 @@ def external_ids(S: Any, docs: list[dict], out: list[list[dict]]) -> dict[str, A
 def merges_by_links(S: Any, docs: list[dict], out: list[list[dict]]) -> dict[str, Any]:
     """The scorer's wrong merges (a system entity matching 2+ gold entities through different
     forms) split by what the gold's links say: the gold entities carry different links (a wrong
-    merge by any reading), or at least one of them carries none (the gold left a short form, an
-    acronym or a variant unclustered; whether the merge is wrong needs reading the story)."""
+    merge by the gold's reading), they share a link (one thing by the gold's own links, typed apart:
+    "Chicago" as LOC linked to the Chicago White Sox), or at least one of them carries none (the gold
+    left a short form, an acronym or a variant unclustered; whether the merge is wrong needs reading
+    the story)."""
     disagree: list[str] = []
+    same_link: list[str] = []
     unlinked: list[str] = []
     for d, ents in zip(docs, out):
         gold = [g for g in d["entities"] if g["type"] in S.SCOPE]
@@ -195,9 +198,74 @@ def merges_by_links(S: Any, docs: list[dict], out: list[list[dict]]) -> dict[str
             links = [set(g["links"]) for g in hits.values()]
             if all(links) and not set.intersection(*links):
                 disagree.append(text)
+            elif all(links):
+                same_link.append(text)
             else:
                 unlinked.append(text)
-    return {"links_disagree": disagree, "a_form_unlinked": unlinked}
+    return {"links_disagree": disagree, "same_link": same_link, "a_form_unlinked": unlinked}
+
+
+def splits_by_kind(S: Any, docs: list[dict], out: list[list[dict]]) -> dict[str, list[str]]:
+    """The scorer's splits (a gold entity matched by 2+ system entities) by why: a system entity
+    matches it only through a form the gold also gives another entity ("Texas" the state and the
+    Texas Rangers; untyped matching counts both), the gold joins its forms only through their link
+    (no string rule of the gold's clustering joins "Abu Ammar" and "Yasser Arafat", nor "Baghdad"
+    linked as Iraq), or the gold's string rules join them too (the stage missed a join it could
+    make)."""
+    out_kinds: dict[str, list[str]] = {"shared_form": [], "link_only": [], "string_rules": []}
+    for d, ents in zip(docs, out, strict=True):
+        gold = [g for g in d["entities"] if g["type"] in S.SCOPE]
+        gidx: dict[str, list[dict]] = defaultdict(list)
+        for g in d["entities"]:
+            for f in g["norms"]:
+                gidx[f].append(g)
+        sforms = [({S.norm(e["name"])} | {S.norm(a) for a in e["aliases"]}) - {""}
+                  for e in ents if S.LABEL_MAP.get(e["label"]) in S.SCOPE]
+        names = [e["name"] for e in ents if S.LABEL_MAP.get(e["label"]) in S.SCOPE]
+        for g in gold:
+            hits = [i for i, fs in enumerate(sforms) if fs & set(g["norms"])]
+            if len(hits) < 2:
+                continue
+            text = f"{d['id']}: {g['name']} ({g['type']}) <- " + " | ".join(names[i] for i in hits)
+            via = [fs & set(g["norms"]) for fs in (sforms[i] for i in hits)]
+            if any(all(len(gidx[f]) > 1 for f in v) for v in via):
+                out_kinds["shared_form"].append(text)
+                continue
+            # the gold's clustering again on this entity's forms, without links
+            ments = [{"text": f, "type": g["type"], "link": None} for f in g["forms"]]
+            S.cluster_gold(ments)
+            groups = {m["entity"] for m in ments if S.norm(m["text"]) in set().union(*via)}
+            kind = "link_only" if len(groups) > 1 else "string_rules"
+            out_kinds[kind].append(text)
+    return out_kinds
+
+
+def cut_to_gold_clusters(S: Any, docs: list[dict], out: list[list[dict]]) -> list[list[dict]]:
+    """``out`` with each scorer-counted wrong merge cut into one entity per gold entity its forms
+    match (forms matching none stay with the first piece): what the figures would be if the stage
+    joined only what the gold's clustering joins. For reading the merge count, never shipped."""
+    cut: list[list[dict]] = []
+    for d, ents in zip(docs, out, strict=True):
+        gidx: dict[str, list[dict]] = defaultdict(list)
+        for g in d["entities"]:
+            if g["type"] in S.SCOPE:
+                for f in g["norms"]:
+                    gidx[f].append(g)
+        new: list[dict] = []
+        for e in ents:
+            forms = [e["name"], *e["aliases"]]
+            hits = {g["id"]: g for f in forms for g in gidx.get(S.norm(f), [])}
+            if len(hits) < 2 or any(all(S.norm(f) in g["norms"] for g in hits.values()) for f in forms):
+                new.append(e)
+                continue
+            pieces: dict[int, list[str]] = defaultdict(list)
+            first = min(hits)
+            for f in forms:
+                gs = gidx.get(S.norm(f), [])
+                pieces[gs[0]["id"] if gs else first].append(f)
+            new += [{**e, "name": fs[0], "aliases": fs[1:]} for fs in pieces.values()]
+        cut.append(new)
+    return cut
 
 
 def top_errors(r: dict, k: int) -> list[str]:
@@ -289,8 +357,21 @@ def gold_report(top: int = 12, cv: bool = False, group: str = "story") -> tuple[
     merges = merges_by_links(S, docs, out)
     figures["merges_by_links"] = merges
     lines.append(f"wrong merges by the gold's links: {len(merges['links_disagree'])} join gold entities with different "
-                 f"links ({' || '.join(merges['links_disagree'][:top])}); {len(merges['a_form_unlinked'])} join a gold "
+                 f"links ({' || '.join(merges['links_disagree'][:top])}); {len(merges['same_link'])} join gold entities "
+                 f"that share a link and differ in type ({' || '.join(merges['same_link'][:top])}); "
+                 f"{len(merges['a_form_unlinked'])} join a gold "
                  f"entity with a form the gold left unlinked and unclustered ({' || '.join(merges['a_form_unlinked'][:top])})")
+    splits = splits_by_kind(S, docs, out)
+    figures["splits_by_kind"] = splits
+    lines.append(f"splits by why: {len(splits['shared_form'])} through a form the gold also gives another entity "
+                 f"({' || '.join(splits['shared_form'][:top])}); {len(splits['link_only'])} joined in the gold only by "
+                 f"its links ({' || '.join(splits['link_only'][:top])}); {len(splits['string_rules'])} the gold's string "
+                 f"rules join too ({' || '.join(splits['string_rules'][:top])})")
+    cut = summary(S.score(docs, cut_to_gold_clusters(S, docs, out)))
+    figures["cut_to_gold_clusters"] = cut
+    lines.append(f"the same output with each of those merges cut into one entity per gold entity: typed F1 "
+                 f"{cut['typed_f1']:.3f}, canonical {cut['canonical_f1']:.3f}, splits {cut['split']}, merges "
+                 f"{cut['merged_wrongly']} (the scorer's F1s barely see the merges; only their count moves)")
     ids = external_ids(S, docs, out)
     figures["ids"] = ids
     lines.append(f"ids: {ids['with_external_id']}/{ids['entities']} PER/ORG/LOC entities have an external id "

@@ -267,6 +267,35 @@ def test_acronym_of_a_name_translated_in_another_word_order():
     assert "PDI" in ents["Indonesian Democratic Party"].aliases and "PDI" not in ents
 
 
+def test_an_organizations_other_name_in_brackets_joins_it():
+    body = ("The Party of Democratic Action (SDA) called a boycott. The SDA said so. Hizbollah (Party of God) "
+            "gunmen fired; Hizbollah denied it.")
+    ents = by_name(run_fake({"Party of Democratic Action": "ORG", "SDA": "ORG", "Hizbollah": "ORG",
+                             "Party of God": "ORG"}, body))
+    assert set(ents) == {"Party of Democratic Action", "Hizbollah"}
+    assert ents["Party of Democratic Action"].aliases == ["SDA"] and ents["Party of Democratic Action"].count == 3
+    assert ents["Hizbollah"].aliases == ["Party of God"]
+
+
+def test_brackets_holding_a_place_a_person_or_more_than_the_name_name_two_things():
+    body = ("Barcelona (Spain) beat Ajax. Tony Rominger (Mapei) won; Alex Zulle (Once) was second. "
+            "The Finance Ministry (Treasury bills desk) and the Central Bank (CBR) met.")
+    ents = by_name(run_fake({"Barcelona": "ORG", "Spain": "ORG", "Ajax": "ORG", "Tony Rominger": "PERSON",
+                             "Mapei": "ORG", "Alex Zulle": "PERSON", "Once": "ORG", "Finance Ministry": "ORG",
+                             "Treasury": "ORG", "Central Bank": "ORG", "CBR": "ORG"}, body))
+    assert {"Barcelona", "Spain", "Tony Rominger", "Mapei", "Finance Ministry", "Treasury"} <= set(ents)
+    assert "CBR" in ents["Central Bank"].aliases  # the brackets hold the name alone
+
+
+def test_names_differing_in_their_initial_are_two_people_not_a_typo():
+    body = ("Warwickshire 195 (M. Bicknell 4-38), Surrey 468 (D. Bicknell 55). Bernard Ingham spoke; "
+            "Bernard Ingram said so.")
+    ents = by_name(run_fake({"M. Bicknell": "PERSON", "D. Bicknell": "PERSON", "Bernard Ingham": "PERSON",
+                             "Bernard Ingram": "PERSON"}, body))
+    assert {"M. Bicknell", "D. Bicknell"} <= set(ents)
+    assert len([e for e in ents if "Bernard" in e]) == 1  # a one-letter typo of a surname still merges
+
+
 # ------------------------------------------------------------------------------ teams named by place
 RESULTS = ("ARLINGTON, Texas 1996-08-31\n\nThe Texas Rangers beat the Cleveland Indians 5-3. Pavlik (15-7) won "
            "and Texas took a 2-0 lead. In Seattle, the Baltimore Orioles beat the Seattle Mariners 5-2. "

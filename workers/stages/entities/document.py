@@ -104,7 +104,7 @@ def entities_from_mentions(prep: Prepared, raw: list[RawMention]) -> list[Entity
     if not mentions:
         return []
     clusters = _named_outside_link_items(
-        [cl for cl in merge(team_mentions(mentions, prep), prep.tags) if _kept(cl, prep.text)], prep)
+        [cl for cl in merge(team_mentions(mentions, prep), prep.tags, prep.text) if _kept(cl, prep.text)], prep)
     if not clusters:
         return []
     max_count = max(len(c.mentions) for c in clusters)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -86,8 +87,9 @@ def _absorb(dest: Cluster, src: Cluster, vote: str | None = None) -> None:
         dest.name = src.name
 
 
-def merge(mentions: list[Mention], tags: Sequence[str]) -> list[Cluster]:
-    """Group mentions of one document into clusters, one per real thing."""
+def merge(mentions: list[Mention], tags: Sequence[str], text: str = "") -> list[Cluster]:
+    """Group mentions of one document into clusters, one per real thing (``text``: the page text
+    the mentions' offsets point into, for names given in brackets)."""
     clusters: dict[str, Cluster] = {}
     other_americas = any(m.key in OTHER_AMERICAS for m in mentions)
 
@@ -174,6 +176,7 @@ def merge(mentions: list[Mention], tags: Sequence[str]) -> list[Cluster]:
     _merge_compass_short_forms(clusters)
     _merge_singulars(clusters)
     _merge_org_parts(clusters)
+    _merge_bracketed_names(clusters, text)
     _merge_acronyms(clusters)
 
     # 5. typos: edit distance 1 against a bigger cluster of the same label, keys >= 8 chars
@@ -185,7 +188,8 @@ def merge(mentions: list[Mention], tags: Sequence[str]) -> list[Cluster]:
         if len(plain) >= 8 and not cl.label and not any(c.isdigit() for c in plain):  # Interstate 5 / 95
             for big in merged:
                 bkey = big.key.lstrip("\x00").casefold()
-                if len(bkey) >= 8 and big.majority() == label and edit_distance_le1(plain, bkey):
+                if (len(bkey) >= 8 and big.majority() == label and edit_distance_le1(plain, bkey)
+                        and not _other_initial(plain, bkey)):
                     target_cl = big
                     break
         if target_cl is None:
@@ -193,6 +197,13 @@ def merge(mentions: list[Mention], tags: Sequence[str]) -> list[Cluster]:
         else:
             target_cl.mentions.extend(cl.mentions)
     return merged
+
+
+def _other_initial(a: str, b: str) -> bool:
+    """"D. Bicknell" and "M. Bicknell": one edit apart, but a different initial is a different
+    person (brothers, in a scorecard), not a typo."""
+    ta, tb = a.split(), b.split()
+    return len(ta) >= 2 and len(tb) >= 2 and len(ta[0]) == len(tb[0]) == 1 and ta[0] != tb[0]
 
 
 def _merge_singulars(clusters: dict[str, Cluster]) -> None:
@@ -312,6 +323,34 @@ def _merge_org_parts(clusters: dict[str, Cluster]) -> None:
             # a geographic name after a place keeps its votes: "the Gulf" of the "U.S. Gulf" is no company
             vote = None if not as_start and cl.majority() == "LOC" else "ORG"
             _absorb(clusters[next(iter(targets))], clusters.pop(key), vote=vote)
+
+
+_OPEN_BRACKET = re.compile(r"[ \t]*\([ \t]*(?:the[ \t]+)?", re.IGNORECASE)
+_CLOSE_BRACKET = re.compile(r"[ \t]*\)")
+
+
+def _merge_bracketed_names(clusters: dict[str, Cluster], text: str) -> None:
+    """An organization's other name given in brackets right after it is the same organization:
+    "The Party of Democratic Action (SDA)", "Hizbollah (Party of God)". Only when the brackets
+    hold that name alone and both sides are organizations that are not places: "Barcelona
+    (Spain)" and "Tony Rominger (Switzerland)" name two things, as do people, whose brackets hold
+    their team, country or substitute in lists."""
+    if "(" not in text:
+        return
+    ordered = sorted((m for c in clusters.values() for m in c.mentions), key=lambda m: m.start)
+    pairs = [(a, b) for a, b in zip(ordered, ordered[1:], strict=False)
+             if a.end <= b.start and not (a.table or b.table)
+             and _OPEN_BRACKET.fullmatch(text, a.end, b.start) and _CLOSE_BRACKET.match(text, b.end)]
+    for a, b in pairs:
+        owner = {id(m): k for k, c in clusters.items() for m in c.mentions}
+        ka, kb = owner.get(id(a)), owner.get(id(b))
+        if ka is None or kb is None or ka == kb or clusters[ka].label or clusters[kb].label:
+            continue
+        if clusters[ka].majority() != "ORG" or clusters[kb].majority() != "ORG":
+            continue
+        if lookup(ka) is not None or lookup(kb) is not None:
+            continue
+        _absorb(clusters[ka], clusters.pop(kb))
 
 
 def _merge_acronyms(clusters: dict[str, Cluster]) -> None:
