@@ -40,3 +40,11 @@ def test_an_index_message_document_is_sent_as_is_with_the_version_of_its_model()
     assert index_item("id2", {**wire, "fetched_at": None}).version == 0
     with pytest.raises(ValueError):
         index_item("id3", {**wire, "fetched_at": "yesterday"})
+
+
+def test_documents_are_searchable_before_their_near_duplicate_claims_expire():
+    from workers.config import Settings
+
+    refresh = load_template("pages")["template"]["settings"]["refresh_interval"]
+    assert refresh.endswith("s") and float(refresh[:-1]) * 4 <= Settings().dedup_claim_ttl_s, \
+        "the claims cover a document until the index shows it: its refresh, its bulk write and their retries"

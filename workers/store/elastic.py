@@ -74,8 +74,9 @@ def ensure_index(client: Elasticsearch, alias: str, *, update_template: bool = F
     template = load_template(alias)
     client.indices.put_index_template(name=f"gleaner-{alias}", **template)
     if exists:
-        # Indices made by template version 1 refreshed every second, searched or not.
-        client.indices.put_settings(index=alias, settings={"index": {"refresh_interval": None}})
+        # Indices made by older templates refresh as those said (version 1: every second; 2-4: unset).
+        refresh = template["template"]["settings"].get("refresh_interval")
+        client.indices.put_settings(index=alias, settings={"index": {"refresh_interval": refresh}})
         # Fields added since the alias's indices were made (mapping version 2: page_type and the
         # near-duplicate fields; 3: dateline) are added to them: the mapping is strict, so they would
         # refuse documents that carry them. A changed field is refused by Elasticsearch: new index, reindex.
