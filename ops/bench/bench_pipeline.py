@@ -1129,29 +1129,31 @@ def stage_costs(pages: list[DevHtml], n: int, tmp: Path) -> dict[str, Any]:
     from workers.inputs import iter_inputs
     from workers.messages import pack_page, unpack_page
     from workers.models import IndexMessage, PageMessage, ParsedPage, RawPage
+    from workers.pipeline import Resources
+    from workers.pipeline import parse as parse_step
     from workers.stages.assemble import assemble_document
     from workers.stages.entities import EntityInput, extract_entities_batch, load_ner, ner_model_version
-    from workers.stages.parse import ParseLimits, parse_page
     from workers.store.elastic import bulk_index, index_item
 
     settings = get_settings()
     path = tmp / "stages.jsonl"
     write_corpus(path, pages, n, tag="stages", collection="bench-stages")
     raw = [p for p in iter_inputs([str(path)], max_bytes=settings.max_page_bytes) if isinstance(p, RawPage)]
-    limits = ParseLimits(max_text_chars=settings.max_text_chars, min_body_words=settings.min_body_words)
     cost: dict[str, float] = {}
     pt = time.process_time
 
+    # The parse step as the workers run it: the JSON Lines record opened, then the page parsed.
+    resources = Resources(settings=settings)
     for page in raw[:3]:  # warm-up: lazy imports, compiled patterns
         try:
-            parse_page(page, limits=limits)
+            parse_step(page, resources)
         except PermanentPageError:
             pass
     t = pt()
     parsed, failed = [], 0
     for page in raw:
         try:
-            parsed.append(parse_page(page, limits=limits))
+            parsed.append(parse_step(page, resources))
         except PermanentPageError:
             failed += 1
     cost["parse"] = pt() - t
