@@ -40,7 +40,7 @@ PAGE_PARAMS = {
 ROUNDS_LINE = 400
 ROUNDS_CONTEXT = 200
 ROUNDS_PAGE = 100
-DUMP_WEIGHT = 1.0  # training weight of a ScrapingHub dump's lines against a WCXB render's
+DUMP_WEIGHT = 3.0  # training weight of a ScrapingHub dump's lines against a WCXB render's (model card)
 X1_FEATURES = LINE_FEATURES + PAGE_TYPE_COLUMNS
 X2_FEATURES = X1_FEATURES + CONTEXT_FEATURES
 

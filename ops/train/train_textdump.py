@@ -201,7 +201,8 @@ decision step).
   text dumps with inscriptis {_inscriptis_version()} `get_text(html)` (default config; runs of blank
   lines collapsed, trailing spaces removed), exactly as the ScrapingHub text dumps were made; lines
   labelled by word 3-gram overlap with the gold `main_content`.
-- ScrapingHub article-extraction dev dumps (`shared/bench/textdump-dev`, MIT): {corpora[('scrapinghub', 'article')]} pages, gold `articleBody`.
+- ScrapingHub article-extraction dev dumps (`shared/bench/textdump-dev`, MIT): {corpora[('scrapinghub', 'article')]} pages, gold `articleBody`;
+  their lines weigh {trainer.dump_weight:g} times a render's in training (`--dump-weight`).
 - {sum(len(p.lines) for p in data):,} lines in all; a quarter of the pages are trained without their URL.
 - Never the Reuters (CoNLL-2003/CoNLL++) text: that is evaluation material only.
 

@@ -318,6 +318,8 @@ def test_an_articles_lines_are_smoothed_as_a_sequence() -> None:
     assert q[3] >= 0.5 and q[7] < 0.5
     assert q[0] == q[2] == q[4] == 0.9 and q[1] == 0.6
     assert (q[5:] < 0.5).all()
-    # a high enough switch cost keeps everything on one side; no lines, nothing to do
-    assert (smooth_article(lines, p, 0.5, switch_cost=1e6) >= 0.5).all()
+    # the page starts outside its content: a doubtful first line (a headline) is not pulled in
+    assert smooth_article(lines[1:], np.array([0.4, 0.9, 0.4, 0.9, 0.2, 0.1, 0.6, 0.2]), 0.5)[0] < 0.5
+    # a cost too high to enter the content keeps nothing; no lines, nothing to do
+    assert (smooth_article(lines, p, 0.5, switch_cost=1e6) < 0.5).all()
     assert len(smooth_article([], np.zeros(0), 0.5)) == 0

@@ -42,9 +42,10 @@ def smooth_article(lines: list[Line], p: np.ndarray, threshold: float,
                    switch_cost: float = SWITCH_COST) -> np.ndarray:
     """``p`` with each line moved to the side of ``threshold`` that the most likely sequence of
     content / not-content states puts it on (Viterbi): a line's evidence is its log-probability
-    against the threshold's, weighted by the square root of its length in words, and each change of state costs
-    ``switch_cost``. A lone teaser line between paragraphs drops out, a short line inside the
-    article's text stays."""
+    against the threshold's, weighted by the square root of its length in words, and each change
+    of state costs ``switch_cost`` (the page begins and ends outside its content, so entering it
+    at the first line costs one too). A lone teaser line between paragraphs drops out, a short
+    line inside the article's text stays."""
     n = len(p)
     if n == 0:
         return p
@@ -53,12 +54,16 @@ def smooth_article(lines: list[Line], p: np.ndarray, threshold: float,
     t = min(max(threshold, 1e-6), 1.0 - 1e-6)  # evidence is measured against the threshold
     # state 0: not content, 1: content
     emit = np.column_stack([(np.log1p(-q) - math.log1p(-t)) * weight, (np.log(q) - math.log(t)) * weight])
-    score = emit[0].copy()
+    # the page starts and ends outside its content: entering it at the first line, or leaving it
+    # after the last, costs a switch too
+    outside = np.array([0.0, switch_cost])
+    score = emit[0] - outside
     back = np.zeros((n, 2), dtype=np.int64)
     for i in range(1, n):
         stay, switch = score, score[::-1] - switch_cost
         back[i] = np.where(switch > stay, 1 - np.arange(2), np.arange(2))
         score = np.maximum(stay, switch) + emit[i]
+    score = score - outside
     state = np.empty(n, dtype=np.int64)
     state[-1] = int(score[1] > score[0])
     for i in range(n - 1, 0, -1):
