@@ -2,9 +2,15 @@
 
 A worker running a thread pool hands each message's items to a ``MicroBatcher`` and blocks on
 their future; one background thread calls the batch function when ``max_size`` items are waiting
-or the oldest has waited ``max_wait_s`` (0: whatever has gathered while the previous batch ran). The batch function returns one result per item; an exception instance in its place is
-that item's alone. Each message is acknowledged only after its own items' results are known, so
-batching keeps at-least-once delivery.
+or the oldest has waited ``max_wait_s`` (0: whatever has gathered while the previous batch ran).
+The batch function returns one result per item; an exception instance in its place is that item's
+alone. Each message is acknowledged only after its own items' results are known, so batching keeps
+at-least-once delivery.
+
+With a ``prepare`` function the batcher is a two-step pipeline: the gathering thread prepares a
+batch (the index writer: places its documents in near-duplicate clusters) and hands it to a second
+thread that runs the batch function (the bulk request), so the next batch is gathered and prepared
+while the previous one is written. Batches are prepared, and written, one at a time and in order.
 """
 
 from __future__ import annotations
@@ -36,16 +42,31 @@ def gather(source: queue.Queue[T], max_size: int, max_wait_s: float) -> list[T]:
     return batch
 
 
+Group = tuple[Sequence[In], Future[list[Out | BaseException]]]
+
+
 class MicroBatcher(Generic[In, Out]):
     def __init__(
-        self, fn: Callable[[Sequence[In]], Sequence[Out | BaseException]], *, max_size: int, max_wait_s: float, name: str
+        self,
+        fn: Callable[[Sequence[In]], Sequence[Out | BaseException]],
+        *,
+        max_size: int,
+        max_wait_s: float,
+        name: str,
+        prepare: Callable[[Sequence[In]], Sequence[In]] | None = None,
     ) -> None:
         self._fn = fn
+        self._prepare = prepare
         self._max_size = max_size
         self._max_wait_s = max_wait_s
         self._queue: queue.Queue[tuple[Sequence[In], Future[list[Out | BaseException]]]] = queue.Queue()
+        # one prepared batch waits while one is written: preparing runs at most one batch ahead
+        self._prepared: queue.Queue[tuple[list[Group[In, Out]], Sequence[In]]] = queue.Queue(maxsize=1)
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
+        if prepare is not None:
+            self._writer = threading.Thread(target=self._write, name=f"{name}-write", daemon=True)
+            self._writer.start()
 
     def submit(self, item: In) -> Future[Out]:
         """One item; its future raises the item's exception."""
@@ -74,7 +95,7 @@ class MicroBatcher(Generic[In, Out]):
             future.set_result([])
         return future
 
-    def _gather(self) -> list[tuple[Sequence[In], Future[list[Out | BaseException]]]]:
+    def _gather(self) -> list[Group[In, Out]]:
         """Block for one group, then take the groups that arrive within ``max_wait_s``, until
         ``max_size`` items (a group is never split)."""
         batch = [self._queue.get()]
@@ -93,16 +114,35 @@ class MicroBatcher(Generic[In, Out]):
     def _run(self) -> None:
         while True:
             batch = self._gather()
-            items = [item for group, _ in batch for item in group]
+            items: Sequence[In] = [item for group, _ in batch for item in group]
+            if self._prepare is None:
+                self._finish(batch, items)
+                continue
             try:
-                results: list[Out | BaseException] = list(self._fn(items))
-                if len(results) != len(items):
-                    raise RuntimeError(f"batch function returned {len(results)} results for {len(items)} items")
+                items = self._prepare(items)
+                if len(items) != sum(len(group) for group, _ in batch):
+                    raise RuntimeError(f"prepare returned {len(items)} items for a batch of {len(batch)} groups")
             except BaseException as exc:  # noqa: BLE001 - handed to every caller of the batch
                 for _, future in batch:
                     future.set_exception(exc)
                 continue
-            start = 0
-            for group, future in batch:
-                future.set_result(results[start:start + len(group)])
-                start += len(group)
+            self._prepared.put((batch, items))
+
+    def _write(self) -> None:
+        while True:
+            self._finish(*self._prepared.get())
+
+    def _finish(self, batch: list[Group[In, Out]], items: Sequence[In]) -> None:
+        """Run the batch function on a batch's items and hand each group its results."""
+        try:
+            results: list[Out | BaseException] = list(self._fn(items))
+            if len(results) != len(items):
+                raise RuntimeError(f"batch function returned {len(results)} results for {len(items)} items")
+        except BaseException as exc:  # noqa: BLE001 - handed to every caller of the batch
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        start = 0
+        for group, future in batch:
+            future.set_result(results[start:start + len(group)])
+            start += len(group)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import atexit
 import threading
 from collections.abc import Sequence
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from typing import TYPE_CHECKING
 
 import redis
@@ -110,27 +110,44 @@ def entity_finder() -> SpacyEntities:
     return SpacyEntities(get_settings())
 
 
-def _bulk_batch(items: Sequence[IndexItem]) -> list[BulkItemResult]:
-    """A bulk batch placed in near-duplicate clusters (one search and one Redis script for the
-    batch), then written. If the clusters cannot be decided, the whole batch is retried."""
+def _place_batch(items: Sequence[IndexItem], alias: str | None = None) -> list[IndexItem]:
+    """A bulk batch placed in near-duplicate clusters: one search and one Redis script for the
+    batch. If the clusters cannot be decided, the whole batch is retried."""
     ensure_index_once()
     settings = get_settings()
-    placed = place_in_clusters(es_client(), redis_client(), settings.index_alias, items,
-                               claim_ttl_s=settings.dedup_claim_ttl_s, max_candidates=settings.dedup_candidates)
-    # One request for the batch: it holds up to GLEANER_INDEX_BATCH_SIZE documents plus the rest of
-    # the last bundle (a bundle is never split), which a chunk size of exactly that would send alone.
-    return bulk_index(es_client(), settings.index_alias, placed, chunk_size=max(len(placed), 1))
+    return place_in_clusters(es_client(), redis_client(), alias or settings.index_alias, items,
+                             claim_ttl_s=settings.dedup_claim_ttl_s, max_candidates=settings.dedup_candidates)
+
+
+def _write_batch(items: Sequence[IndexItem], alias: str | None = None) -> list[BulkItemResult]:
+    """One bulk request for the batch: it holds up to ``GLEANER_INDEX_BATCH_SIZE`` documents plus
+    the rest of the last bundle (a bundle is never split), which a chunk size of exactly that would
+    send alone."""
+    return bulk_index(es_client(), alias or get_settings().index_alias, items, chunk_size=max(len(items), 1))
+
+
+def _bulk_batch(items: Sequence[IndexItem]) -> list[BulkItemResult]:
+    """A bulk batch placed in clusters, then written, one after the other (``gleaner process``)."""
+    return _write_batch(_place_batch(items))
+
+
+def clustered_writer(alias: str | None = None, max_size: int | None = None) -> MicroBatcher[IndexItem, BulkItemResult]:
+    """A bulk writer gathering the documents handed to it from any thread: at
+    ``GLEANER_INDEX_BATCH_SIZE`` documents or ``GLEANER_INDEX_FLUSH_S`` after the first, a batch is
+    placed in clusters, then written while the next batch gathers and is placed (``alias``,
+    ``max_size``: another index and batch size than the settings', for benchmarks)."""
+    settings = get_settings()
+    return MicroBatcher(
+        partial(_write_batch, alias=alias), prepare=partial(_place_batch, alias=alias),
+        max_size=max_size or settings.index_batch_size, max_wait_s=settings.index_flush_s, name="bulk-batcher",
+    )
 
 
 @lru_cache(maxsize=1)
 def index_batcher() -> MicroBatcher[IndexItem, BulkItemResult]:
-    """One bulk writer per worker process: the documents of the bundles its threads are running
-    go out together, at ``GLEANER_INDEX_BATCH_SIZE`` documents or ``GLEANER_INDEX_FLUSH_S`` after
-    the first; while a request is in flight the next one gathers."""
-    settings = get_settings()
-    return MicroBatcher(
-        _bulk_batch, max_size=settings.index_batch_size, max_wait_s=settings.index_flush_s, name="bulk-batcher",
-    )
+    """One bulk writer per worker process (``clustered_writer``): the documents of the bundles its
+    threads are running go out together."""
+    return clustered_writer()
 
 
 def _write_batched(items: Sequence[IndexItem]) -> list[BulkItemResult | Exception]:

@@ -662,16 +662,14 @@ def bench_index(docs: list[tuple[str, dict[str, Any]]], rounds: int, chunk_sizes
     Both sides use a client writing orjson, bulks of ``chunk_size``. The plain loop: ``helpers.bulk``
     of index actions, no version. The index stage: what the index worker does with a bundle's
     documents once it has them (``stage_items``: envelope check, external version from
-    ``fetched_at``), then per bulk its near-duplicate clusters (``place_in_clusters``: one search of
-    the scratch index, one Redis script) and ``bulk_index`` (``streaming_bulk`` with retries, one
-    outcome per document). Then the stage alone at other chunk sizes."""
-    from workers.config import get_settings
-    from workers.runtime import redis_client
-    from workers.store.elastic import bulk_index, make_client
-    from workers.store.near_duplicates import place_in_clusters
+    ``fetched_at``), then its bulk writer (``workers.runtime.clustered_writer``, handed one bulk's
+    documents at a time): each bulk placed in near-duplicate clusters (``place_in_clusters``: one
+    search of the scratch index, one Redis script) while the one before is written by
+    ``bulk_index`` (``streaming_bulk`` with retries, one outcome per document). Then the stage
+    alone at other chunk sizes."""
+    from workers.runtime import clustered_writer
 
     client = orjson_client()
-    stage_client = make_client(get_settings())  # the index worker's
     messages = index_messages(docs)
     es_pid = read_pid("elasticsearch")
     res: dict[str, list[float]] = {"plain": [], "stage": []}
@@ -684,13 +682,13 @@ def bench_index(docs: list[tuple[str, dict[str, Any]]], rounds: int, chunk_sizes
         if kind == "plain":
             dt, bad = plain_bulk(client, name, docs, size)
         else:
+            writer = clustered_writer(alias=name, max_size=size)  # the worker's, on the scratch index
             t0 = time.perf_counter()
-            items, results = stage_items(messages), []
-            for start in range(0, len(items), size):
-                chunk = place_in_clusters(stage_client, redis_client(), name, items[start:start + size])
-                results += bulk_index(stage_client, name, chunk, chunk_size=size)
+            items = stage_items(messages)
+            bulks = [writer.submit_many(items[start:start + size]) for start in range(0, len(items), size)]
+            results = [x for bulk in bulks for x in bulk.result()]
             dt = time.perf_counter() - t0
-            bad = sum(1 for x in results if x.outcome != "indexed")
+            bad = sum(1 for x in results if isinstance(x, BaseException) or x.outcome != "indexed")
         if record_cpu:
             es_cpu[kind].append(meter.used())
         client.indices.refresh(index=name)

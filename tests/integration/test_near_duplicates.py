@@ -271,3 +271,39 @@ def test_setup_adds_the_near_duplicate_fields_to_an_older_index(es, dedup_alias)
     ensure_index(es, dedup_alias, update_template=True)
     props = es.indices.get_mapping(index=old)[old]["mappings"]["properties"]
     assert props["cluster_id"] == {"type": "keyword"} and props["dedup"]["properties"]["bands"]["doc_values"] is False
+
+
+def test_near_identical_copies_are_not_searched_and_a_later_variant_still_joins(es, redis_client, dedup_alias):
+    from workers.store.near_duplicates import place_in_clusters
+
+    text = story(40, words=400)
+    paragraphs = text.split("\n\n")
+    variant = "\n\n".join(paragraphs[: len(paragraphs) * 2 // 3])  # a cut story: below NEAR_IDENTICAL
+
+    def place(docs: dict[str, str]) -> dict[str, dict]:
+        items = [IndexItem(i, {"body": t, "dedup": nd.fingerprint(t).stored()}, 0) for i, t in docs.items()]
+        placed = {item.doc_id: dict(item.source) for item in place_in_clusters(es, redis_client, dedup_alias, items)}
+        forget_claims(redis_client, dedup_alias)  # what follows is found through the index alone
+        for doc_id, source in placed.items():  # indexed as the index stage writes them (what the lookup reads)
+            es.index(index=dedup_alias, id=doc_id, document=_stored(doc_id, source))
+        es.indices.refresh(index=dedup_alias)
+        return placed
+
+    first = place({"n1": text})
+    copies = place({f"n{k}": copy_of(text, k) for k in range(2, 6)})
+    assert all(c["duplicate_of"] == "n1" and c["cluster_id"] == first["n1"]["cluster_id"] for c in copies.values())
+    assert all(c["dedup"]["bands"] == [] for c in copies.values()), "near-identical copies leave their keys out"
+    hits = es.search(index=dedup_alias, query={"terms": {"dedup.bands": first["n1"]["dedup"]["bands"]}}, size=10)
+    assert [h["_id"] for h in hits["hits"]["hits"]] == ["n1"], "the lookup's search reads the first copy only"
+
+    later = place({"v1": variant, "n6": copy_of(text, 6)})
+    assert later["v1"]["cluster_id"] == first["n1"]["cluster_id"] and later["v1"]["duplicate_of"] == "n1"
+    assert later["v1"]["dedup"]["bands"], "a copy that differs keeps its keys: later variants of it find it"
+    assert later["n6"]["cluster_id"] == first["n1"]["cluster_id"]
+
+
+def _stored(doc_id: str, source: dict) -> dict:
+    doc = Document(body=source["body"], word_count=len(source["body"].split()), content_hash="h", simhash="0" * 16,
+                   source=doc_id, ingested_at=datetime.now(timezone.utc), pipeline={"extractor": "test", "gleaner": "test"},
+                   cluster_id=source["cluster_id"], duplicate_of=source.get("duplicate_of"), dedup=source["dedup"])
+    return doc.model_dump(mode="json")

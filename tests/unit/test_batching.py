@@ -70,3 +70,42 @@ def test_micro_batcher_hands_a_batch_exception_to_every_group():
     batcher = MicroBatcher(lambda items: 1 / 0, max_size=5, max_wait_s=0.0, name="t5")
     with pytest.raises(ZeroDivisionError):
         batcher.submit_many([1, 2]).result(timeout=5)
+
+
+def test_micro_batcher_prepares_the_next_batch_while_one_is_written():
+    writing, prepared_during_write = threading.Event(), []
+    release = threading.Event()
+
+    def prepare(items):
+        if writing.is_set():
+            prepared_during_write.append(list(items))
+        return [i * 10 for i in items]
+
+    def write(items):
+        writing.set()
+        release.wait(timeout=5)
+        return [i + 1 for i in items]
+
+    batcher = MicroBatcher(write, prepare=prepare, max_size=2, max_wait_s=0.0, name="t6")
+    first = batcher.submit_many([1, 2])
+    assert writing.wait(timeout=5)
+    second = batcher.submit_many([3])
+    for _ in range(100):  # the second batch is prepared while the first is still being written
+        if prepared_during_write:
+            break
+        threading.Event().wait(0.01)
+    assert prepared_during_write == [[3]] and not first.done()
+    release.set()
+    assert first.result(timeout=5) == [11, 21] and second.result(timeout=5) == [31]
+
+
+def test_micro_batcher_hands_a_prepare_error_to_its_batch_only():
+    def prepare(items):
+        if 0 in items:
+            raise ConnectionError("lookup down")
+        return items
+
+    batcher = MicroBatcher(lambda items: list(items), prepare=prepare, max_size=5, max_wait_s=0.0, name="t7")
+    with pytest.raises(ConnectionError):
+        batcher.submit_many([0, 1]).result(timeout=5)
+    assert batcher.submit_many([2, 3]).result(timeout=5) == [2, 3]

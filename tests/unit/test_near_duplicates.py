@@ -150,11 +150,22 @@ def test_keys_of_document_reads_the_stored_keys_or_fingerprints_the_body():
 def test_with_cluster_sets_the_cluster_and_leaves_duplicate_of_out_on_the_first_copy():
     keys = nd.fingerprint(_article(17))
     document = {"url": "u", "body": "b", "duplicate_of": "stale"}
-    first = nd.with_cluster(document, keys, nd.ClusterDecision("c1", None))
+    first = nd.with_cluster("d1", document, keys, nd.ClusterDecision("c1", None))
     assert first["cluster_id"] == "c1" and "duplicate_of" not in first and first["dedup"] == keys.stored()
-    copy = nd.with_cluster(document, keys, nd.ClusterDecision("c1", "d0", "d0", 0.9))
+    copy = nd.with_cluster("d1", document, keys, nd.ClusterDecision("c1", "d0", "d0", 0.6))
     assert (copy["cluster_id"], copy["duplicate_of"], copy["url"]) == ("c1", "d0", "u")
+    assert copy["dedup"] == keys.stored(), "a copy that differs keeps its band keys: it widens the cluster"
     assert document == {"url": "u", "body": "b", "duplicate_of": "stale"}, "the input is not changed"
+
+
+def test_a_near_identical_copy_is_not_searchable_by_its_band_keys():
+    keys = nd.fingerprint(_article(17))
+    near = nd.with_cluster("d2", {"body": "b"}, keys, nd.ClusterDecision("c1", "d0", "d0", nd.NEAR_IDENTICAL))
+    assert near["dedup"]["bands"] == [] and near["dedup"]["signature"] == keys.stored()["signature"]
+    redelivered = nd.with_cluster("d2", {"body": "b"}, keys, nd.ClusterDecision("c1", "d0", "d2", 1.0))
+    assert redelivered["dedup"] == keys.stored(), "matched with its own earlier version: kept as it is"
+    first = nd.with_cluster("d0", {"body": "b"}, keys, nd.ClusterDecision("c1", None, "d0", 1.0))
+    assert first["dedup"] == keys.stored(), "a cluster's first copy is always searchable"
 
 
 class _NoCopiesES:
@@ -189,11 +200,14 @@ def test_place_in_clusters_sets_the_clusters_and_a_store_down_retries_the_batch(
     items = [IndexItem("a", {"body": body}, 1), IndexItem("b", {"body": "Menu\n\n" + body}, 2)]
     first_cluster = nd.new_cluster_id("a", nd.fingerprint(body))
     # the script's answer: per document, its cluster, first copy, matched copy, agreements
-    placed = place_in_clusters(_NoCopiesES(), _Redis(lambda _args: [[first_cluster, "a", "", -1],
-                                                                     [first_cluster, "a", "a", 120]]), "pages", items)
+    placed = place_in_clusters(_NoCopiesES(), _Redis(lambda _args: [f"{first_cluster}\ta\t\t-1".encode(),
+                                                                     f"{first_cluster}\ta\ta\t120".encode()]),
+                               "pages", items)
     assert [(i.doc_id, i.version) for i in placed] == [("a", 1), ("b", 2)]
     assert placed[0].source["cluster_id"] == placed[1].source["cluster_id"] == first_cluster
     assert "duplicate_of" not in placed[0].source and placed[1].source["duplicate_of"] == "a"
-    assert placed[1].source["dedup"] == nd.fingerprint("Menu\n\n" + body).stored()
+    assert placed[0].source["dedup"] == nd.fingerprint(body).stored()
+    assert placed[1].source["dedup"] == {**nd.fingerprint("Menu\n\n" + body).stored(), "bands": []}, \
+        "120 of 128 values agree: a near-identical copy, not searchable by its band keys"
     with pytest.raises(TransientError, match="near-duplicate lookup: ConnectionError"):
         place_in_clusters(_NoCopiesES(), _Redis(redis.ConnectionError("down")), "pages", items)

@@ -35,8 +35,13 @@ SHINGLE_WORDS = 5
 NUM_PERM = 128
 BANDS = 32
 ROWS = 3
+BAND_KEY_CHARS = 8  # a band's digit and 7 base64url digits of its hash (``_band_keys``)
 SIGNATURE_BITS = 8
 DUPLICATE_THRESHOLD = 0.40  # chosen with `make bench-dedup` (the middle of the thresholds meeting every goal)
+#: a copy at least this similar to the document it was matched with is not searchable by its band
+#: keys (``with_cluster``): later copies find that document instead, so the lookup's search reads
+#: one document per set of near-identical copies, not every copy of a story carried by many sites
+NEAR_IDENTICAL = 0.90
 _SEED = 19
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
@@ -250,11 +255,21 @@ def keys_of_document(document: Mapping[str, Any]) -> DedupKeys:
     return fingerprint(body if isinstance(body, str) else "")
 
 
-def with_cluster(document: Mapping[str, Any], keys: DedupKeys, decision: ClusterDecision) -> dict[str, Any]:
-    """The document with its cluster, its first copy (left out on the first copy) and its keys."""
+def searchable(doc_id: str, decision: ClusterDecision) -> bool:
+    """Whether a placed document's band keys go into the index: all but a copy that is
+    ``NEAR_IDENTICAL`` to another document it was matched with (its own earlier version aside)."""
+    return not (decision.duplicate_of and decision.matched not in (None, doc_id)
+                and decision.similarity is not None and decision.similarity >= NEAR_IDENTICAL)
+
+
+def with_cluster(doc_id: str, document: Mapping[str, Any], keys: DedupKeys, decision: ClusterDecision) -> dict[str, Any]:
+    """The document with its cluster, its first copy (left out on the first copy) and its keys,
+    without the band keys of a near-identical copy (``searchable``)."""
     placed = {name: value for name, value in document.items() if name not in ("cluster_id", "duplicate_of")}
     placed["cluster_id"] = decision.cluster_id
     if decision.duplicate_of:
         placed["duplicate_of"] = decision.duplicate_of
     placed["dedup"] = keys.stored()
+    if not searchable(doc_id, decision):
+        placed["dedup"]["bands"] = []
     return placed

@@ -38,8 +38,10 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 from workers import redis_keys
 from workers.errors import TransientError
 from workers.stages.near_duplicates import (
+    BAND_KEY_CHARS,
     BANDS,
     DUPLICATE_THRESHOLD,
+    NUM_PERM,
     ClusterDecision,
     Copy,
     DedupKeys,
@@ -63,14 +65,18 @@ _FIELDS = ["cluster_id", "duplicate_of", "dedup"]  # what a hit brings back
 
 
 # KEYS: none (the hashes' names depend on the time the script runs). ARGV: key prefix, TTL,
-# agreements needed, band keys per document, then per document: doc id, proposed cluster, the
-# index's cluster ('' if none), first copy and matched copy, signature (raw bytes), band keys.
-# Returns per document: cluster, first copy, matched copy ('' if none), agreements (-1: none read).
+# agreements needed, band keys per document, signature and band key lengths, then one string per
+# document (``_packed``): its signature (raw bytes) and band keys (fixed lengths), then doc id,
+# proposed cluster, the index's cluster ('' if none), first copy and matched copy, tab-separated.
+# One argument per document, not one per field: the client packs 500 arguments, not 19,000.
+# Returns per document "cluster\torigin\tmatched\tagreements" (matched '' if none; agreements -1:
+# no record read).
 # Claims live in hashes per time bucket of TTL seconds, one per band position (<prefix><bucket>:b<i>:
 # band key -> doc id) and one of records (<prefix><bucket>:d: doc id -> "cluster\norigin\nsig");
 # the script reads the current bucket and the one before, so a claim lives TTL to 2 TTL.
 _ASSIGN_LUA = """
 local prefix, ttl, need, nbands = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local siglen, BAND = tonumber(ARGV[5]), tonumber(ARGV[6])
 local bucket = math.floor(tonumber(redis.call('TIME')[1]) / ttl)
 local cur, prev = prefix .. bucket .. ':', prefix .. (bucket - 1) .. ':'
 local CHUNK = 1000
@@ -109,13 +115,23 @@ local function parse(record)
   return string.sub(record, 1, first - 1), string.sub(record, first + 1, second - 1), string.sub(record, second + 1)
 end
 
-local docs, i = {}, 5
-while i <= #ARGV do
-  local d = {id = ARGV[i], proposed = ARGV[i + 1], es_cluster = ARGV[i + 2], es_origin = ARGV[i + 3],
-             es_matched = ARGV[i + 4], sig = ARGV[i + 5], bands = {}}
-  for b = 1, nbands do d.bands[b] = ARGV[i + 5 + b] end
+local docs = {}
+for i = 7, #ARGV do
+  local packed = ARGV[i]
+  local d = {sig = string.sub(packed, 1, siglen), bands = {}}
+  for b = 1, nbands do
+    local at = siglen + (b - 1) * BAND
+    d.bands[b] = string.sub(packed, at + 1, at + BAND)
+  end
+  local fields, from = {}, siglen + nbands * BAND + 1
+  while true do
+    local tab = string.find(packed, '\\t', from, true)
+    if not tab then fields[#fields + 1] = string.sub(packed, from); break end
+    fields[#fields + 1] = string.sub(packed, from, tab - 1)
+    from = tab + 1
+  end
+  d.id, d.proposed, d.es_cluster, d.es_origin, d.es_matched = fields[1], fields[2], fields[3], fields[4], fields[5]
   docs[#docs + 1] = d
-  i = i + 6 + nbands
 end
 
 -- Read every claim on the batch's band keys, then the records of their holders and of the batch.
@@ -180,7 +196,7 @@ for _, d in ipairs(docs) do
       c[#c + 1] = d.id
     end
   end
-  out[#out + 1] = {cluster, origin, matched, score}
+  out[#out + 1] = cluster .. '\\t' .. origin .. '\\t' .. matched .. '\\t' .. score
 end
 
 for b = 1, nbands do
@@ -283,14 +299,13 @@ def assign_clusters(
         return decisions
     indexed = find_indexed_copies(es, alias, lookups, max_candidates)
     placed = [decide(doc_id, keys, copies, threshold) for (doc_id, keys), copies in zip(lookups, indexed, strict=True)]
-    argv: list[Any] = [_prefix(alias), claim_ttl_s, min_agreements(threshold), BANDS]
+    argv: list[Any] = [_prefix(alias), claim_ttl_s, min_agreements(threshold), BANDS, NUM_PERM,
+                       BAND_KEY_CHARS]
     for (doc_id, keys), found in zip(lookups, placed, strict=True):
-        argv += [doc_id, new_cluster_id(doc_id, keys), found.cluster_id if found else "",
-                 (found.duplicate_of or doc_id) if found else "", (found.matched or "") if found else "",
-                 keys.signature, *keys.bands]
-    results = redis_client.register_script(_ASSIGN_LUA)(args=argv)
+        argv.append(_packed(keys, doc_id, new_cluster_id(doc_id, keys), found.cluster_id if found else "",
+                            (found.duplicate_of or doc_id) if found else "", (found.matched or "") if found else ""))
+    results = [_text(line).split("\t") for line in redis_client.register_script(_ASSIGN_LUA)(args=argv)]
     for (doc_id, _keys), found, (cluster, origin, matched, agree) in zip(lookups, placed, results, strict=True):
-        cluster, origin, matched = (_text(x) for x in (cluster, origin, matched))
         if int(agree) >= 0:  # placed by a record in Redis
             score: float | None = similarity_of_agreements(int(agree))
         else:  # placed by the index (or a first copy: no match)
@@ -319,7 +334,7 @@ def place_in_clusters(
             threshold=threshold, claim_ttl_s=claim_ttl_s, max_candidates=max_candidates)
     except (ApiError, TransportError, redis.RedisError) as exc:
         raise TransientError(f"near-duplicate lookup: {type(exc).__name__}: {exc}"[:1000]) from exc
-    return [IndexItem(item.doc_id, with_cluster(item.source, k, decisions[item.doc_id]), item.version)
+    return [IndexItem(item.doc_id, with_cluster(item.doc_id, item.source, k, decisions[item.doc_id]), item.version)
             for item, k in zip(items, keys, strict=True)]
 
 
@@ -355,6 +370,16 @@ def backfill_clusters(es: Elasticsearch, alias: str, *, chunk_size: int = 1000) 
                for hit in helpers.scan(es, index=alias, query={"query": missing, "_source": False}, size=chunk_size))
     updated, _errors = helpers.bulk(es, actions, chunk_size=chunk_size, raise_on_error=False)
     return int(updated)
+
+
+def _packed(keys: DedupKeys, *fields: str) -> bytes:
+    """A document as the script reads it: signature and band keys (fixed lengths), then ``fields``
+    tab-separated (ids: no tab in them)."""
+    if len(keys.signature) != NUM_PERM or any(len(band) != BAND_KEY_CHARS for band in keys.bands):
+        raise ValueError("near-duplicate keys of an unexpected shape")
+    if any("\t" in field for field in fields):
+        raise ValueError(f"a tab in a document or cluster id: {fields!r}")
+    return keys.signature + "".join(keys.bands).encode("ascii") + "\t".join(fields).encode("utf-8")
 
 
 def _text(value: bytes | str) -> str:
