@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from ops.train.textdump_data import PageData
-from workers.stages.textdump.body import cut_at_comments, join_lines, select_lines
+from workers.stages.textdump.body import cut_at_comments, join_lines, select_lines, smooth_article
 from workers.stages.textdump.features import CONTEXT_FEATURES, LINE_FEATURES, context_features
 from workers.stages.textdump.model import line_inputs
 from workers.stages.textdump.page_type import PAGE_FEATURES, PAGE_TYPE_COLUMNS, PAGE_TYPES, page_features
@@ -40,7 +40,7 @@ PAGE_PARAMS = {
 ROUNDS_LINE = 400
 ROUNDS_CONTEXT = 200
 ROUNDS_PAGE = 100
-DUMP_WEIGHT = 1.0  # training weight of a ScrapingHub dump's lines against a WCXB render's
+DUMP_WEIGHT = 3.0  # training weight of a ScrapingHub dump's lines against a WCXB render's (model card)
 X1_FEATURES = LINE_FEATURES + PAGE_TYPE_COLUMNS
 X2_FEATURES = X1_FEATURES + CONTEXT_FEATURES
 
@@ -135,6 +135,8 @@ class Trainer:
 def decided_body(lines: list, p2: np.ndarray, page_type: str) -> str:
     """The body the stage's decision step makes of the context pass's probabilities (as
     ``clean_text_dump`` does for a web page)."""
+    if page_type == "article":
+        p2 = smooth_article(lines, p2, THRESHOLD)
     kept = select_lines(lines, p2, THRESHOLD)
     if page_type == "article":
         kept = cut_at_comments(lines, kept)

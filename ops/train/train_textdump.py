@@ -47,14 +47,15 @@ from ops.train.textdump_models import (  # noqa: E402
     DUMP_WEIGHT, PARAMS, ROUNDS_CONTEXT, ROUNDS_LINE, ROUNDS_PAGE, THRESHOLD, X1_FEATURES, X2_FEATURES, Trainer,
     decided_body,
 )
-from workers.stages.textdump.body import COMMENTS_CUT_UNITS  # noqa: E402
+from workers.stages.textdump.body import COMMENTS_CUT_UNITS, SWITCH_COST  # noqa: E402
 from workers.stages.textdump.lines import read_lines  # noqa: E402
 from workers.stages.textdump.model import CONTEXT_MODEL, DECISION, LINE_MODEL, PAGE_MODEL, SHIPPED  # noqa: E402
 from workers.stages.textdump.page_type import PAGE_TYPES  # noqa: E402
 
 FOLD_MODELS = REPO / ".cache" / "models"
 CV_FIGURES = FOLD_MODELS / "textdump_cv_figures.json"  # written by ``cv``, read by a later ``fit`` for the card
-OOF_PROBS = "textdump_oof_probs.pkl"  # ``cv``'s out-of-fold line probabilities, for ``rescore``
+OOF_PROBS = "textdump_oof_probs.pkl"
+NOTES_HEADING = "## Tried and not kept"  # the model card's hand-written tail, kept by ``fit``  # ``cv``'s out-of-fold line probabilities, for ``rescore``
 
 
 def _scorers():
@@ -183,8 +184,10 @@ Files: `{PAGE_MODEL}` (page type: the 7 WCXB types from page-wide shares of the 
 `{LINE_MODEL}` (first pass: line features and the page-type probabilities), `{CONTEXT_MODEL}`
 (second pass: the first pass's probabilities of the neighbours and of the page's stretches of
 content added), `{DECISION}` (threshold {THRESHOLD}, feature names, figures). On a page read as an
-article the body ends at a comments heading below at least {COMMENTS_CUT_UNITS:.0f} kept words
-(`body.py` `cut_at_comments`; the figures below include it). LightGBM
+article the lines' probabilities are smoothed as a two-state sequence (`body.py` `smooth_article`:
+Viterbi, log-probabilities against the threshold weighted by the square root of a line's words,
+switch cost {SWITCH_COST}) and the body ends at a comments heading below at least
+{COMMENTS_CUT_UNITS:.0f} kept words (`body.py` `cut_at_comments`; the figures below include both). LightGBM
 {lightgbm.__version__}; the passes learn cross-entropy on the share of each line found in the gold
 main content ({ROUNDS_LINE} + {ROUNDS_CONTEXT} trees of at most {PARAMS['num_leaves']} leaves), the page
 type is multiclass ({ROUNDS_PAGE} rounds). Written by `ops/train/train_textdump.py`
@@ -198,7 +201,8 @@ decision step).
   text dumps with inscriptis {_inscriptis_version()} `get_text(html)` (default config; runs of blank
   lines collapsed, trailing spaces removed), exactly as the ScrapingHub text dumps were made; lines
   labelled by word 3-gram overlap with the gold `main_content`.
-- ScrapingHub article-extraction dev dumps (`shared/bench/textdump-dev`, MIT): {corpora[('scrapinghub', 'article')]} pages, gold `articleBody`.
+- ScrapingHub article-extraction dev dumps (`shared/bench/textdump-dev`, MIT): {corpora[('scrapinghub', 'article')]} pages, gold `articleBody`;
+  their lines weigh {trainer.dump_weight:g} times a render's in training (`--dump-weight`).
 - {sum(len(p.lines) for p in data):,} lines in all; a quarter of the pages are trained without their URL.
 - Never the Reuters (CoNLL-2003/CoNLL++) text: that is evaluation material only.
 
@@ -218,7 +222,11 @@ First pass: {", ".join(f"{n} {g / total1:.0%}" for n, g in gain)}.
 
 Second pass: {", ".join(f"{n} {g / total2:.0%}" for n, g in gain2)}.
 """
-    (SHIPPED / "README.md").write_text(card, encoding="utf-8")
+    card_file = SHIPPED / "README.md"
+    old = card_file.read_text(encoding="utf-8") if card_file.is_file() else ""
+    if NOTES_HEADING in old:  # the hand-written notes (what was tried and not kept) stay
+        card += "\n" + old[old.index(NOTES_HEADING):]
+    card_file.write_text(card, encoding="utf-8")
 
 
 def _inscriptis_version() -> str:

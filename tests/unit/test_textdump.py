@@ -14,13 +14,14 @@ import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from workers.errors import PermanentPageError
 from workers.models import Extraction, RawPage
 from workers.stages.parse import ParseLimits, parse_page
 from workers.stages.textdump import clean_text_body, clean_text_dump
-from workers.stages.textdump.body import cut_at_comments
+from workers.stages.textdump.body import cut_at_comments, smooth_article
 from workers.stages.textdump.item import split_dateline
 from workers.stages.textdump.lines import read_lines
 from workers.stages.textdump.metadata import parse_authors
@@ -303,3 +304,22 @@ def test_readers_comments_under_the_example_article_are_not_kept() -> None:
     ex = clean_text_dump("\n".join(lines[:end + 1] + thread + lines[end + 1:]))
     assert ex.page_type == "article" and ex.body.startswith("Defense Minister Benny Gantz discussed")
     assert "everyone in the region" not in ex.body and "report the talks in full" not in ex.body
+
+
+def test_an_articles_lines_are_smoothed_as_a_sequence() -> None:
+    paragraph = ("The council voted on Tuesday to keep the library open for another year, after residents "
+                 "filled the hall to ask for it.")
+    lines = read_lines("\n".join([paragraph, "Read more: Storm closes schools", paragraph, "Pictured", paragraph,
+                                  "Home", "About us", "Contact", "Careers"]))
+    p = np.array([0.9, 0.6, 0.9, 0.4, 0.9, 0.2, 0.1, 0.6, 0.2])
+    q = smooth_article(lines, p, 0.5)
+    # a short line inside the text is content, a lone short line in the footer is not; long
+    # confident lines keep their probability
+    assert q[3] >= 0.5 and q[7] < 0.5
+    assert q[0] == q[2] == q[4] == 0.9 and q[1] == 0.6
+    assert (q[5:] < 0.5).all()
+    # the page starts outside its content: a doubtful first line (a headline) is not pulled in
+    assert smooth_article(lines[1:], np.array([0.4, 0.9, 0.4, 0.9, 0.2, 0.1, 0.6, 0.2]), 0.5)[0] < 0.5
+    # a cost too high to enter the content keeps nothing; no lines, nothing to do
+    assert (smooth_article(lines, p, 0.5, switch_cost=1e6) < 0.5).all()
+    assert len(smooth_article([], np.zeros(0), 0.5)) == 0

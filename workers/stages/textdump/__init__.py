@@ -2,8 +2,9 @@
 
 A learned line classifier decides which lines are main content (``lines`` -> ``features`` and
 ``page_type`` -> ``model``: a page-type model, then two passes of LightGBM over the lines), ``body``
-joins them; a plain-text news item (headline,
-dateline, body: a wire story or a results table) is read by its layout (``item``); ``metadata``
+smooths an article's lines as a sequence, ends it at a comments heading and joins them; a
+plain-text news item (headline, dateline, body: a wire story or a results table) is read by its
+layout (``item``); ``metadata``
 and ``site_name`` read title, standfirst, authors, date, tags and the site's name around it.
 No I/O besides loading the model files once per process; no network, no services.
 """
@@ -16,7 +17,14 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from workers.models import Extraction
-from workers.stages.textdump.body import cut_at_comments, join_lines, prose_lines, select_lines, strip_bullet
+from workers.stages.textdump.body import (
+    cut_at_comments,
+    join_lines,
+    prose_lines,
+    select_lines,
+    smooth_article,
+    strip_bullet,
+)
 from workers.stages.textdump.features import context_features, line_features
 from workers.stages.textdump.item import find_item
 from workers.stages.textdump.lines import Line, read_lines
@@ -76,6 +84,8 @@ def clean_text_dump(text: str, url: str | None = None, *, model_dir: Path | None
             dateline=item.place, authors=item.authors, site_name=find_site_name(lines, host),
         )
     page_type = PAGE_TYPES[int(np.argmax(page_probs))]
+    if page_type == "article":
+        p = smooth_article(lines, p, model.threshold)
     kept = select_lines(lines, p, model.threshold) or prose_lines(lines)
     if page_type == "article":
         kept = cut_at_comments(lines, kept)

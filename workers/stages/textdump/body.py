@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from workers.stages.textdump.lines import Line
 from workers.stages.textdump.patterns import BULLET_RE
 
-__all__ = ["select_lines", "cut_at_comments", "prose_lines", "join_lines", "MIN_BODY_UNITS", "COMMENTS_CUT_UNITS"]
+__all__ = ["select_lines", "smooth_article", "cut_at_comments", "prose_lines", "join_lines", "MIN_BODY_UNITS",
+           "COMMENTS_CUT_UNITS", "SWITCH_COST"]
 
 # Below this many word units what the classifier kept is a stray blurb, not main content.
 MIN_BODY_UNITS = 8.0
@@ -20,6 +23,10 @@ PROSE_MIN_STOP_RATIO = 0.2
 # least this many of its kept words: what follows are readers' comments. Chosen out of fold
 # (ops/train/train_textdump.py, model card).
 COMMENTS_CUT_UNITS = 200.0
+# An article's lines are smoothed as a two-state sequence (content / not content): leaving or
+# entering the content costs this much log-likelihood. Chosen out of fold (model card); the
+# smoothing is for articles only: on listings and forums it loses (model card).
+SWITCH_COST = 1.5
 
 
 def select_lines(lines: list[Line], p: np.ndarray, threshold: float) -> list[Line]:
@@ -29,6 +36,40 @@ def select_lines(lines: list[Line], p: np.ndarray, threshold: float) -> list[Lin
     if sum(line.units for line in kept) < MIN_BODY_UNITS:
         return []
     return kept
+
+
+def smooth_article(lines: list[Line], p: np.ndarray, threshold: float,
+                   switch_cost: float = SWITCH_COST) -> np.ndarray:
+    """``p`` with each line moved to the side of ``threshold`` that the most likely sequence of
+    content / not-content states puts it on (Viterbi): a line's evidence is its log-probability
+    against the threshold's, weighted by the square root of its length in words, and each change
+    of state costs ``switch_cost`` (the page begins and ends outside its content, so entering it
+    at the first line costs one too). A lone teaser line between paragraphs drops out, a short
+    line inside the article's text stays."""
+    n = len(p)
+    if n == 0:
+        return p
+    weight = np.sqrt(np.maximum(np.array([line.units for line in lines]), 1.0))
+    q = np.clip(p, 1e-6, 1.0 - 1e-6)
+    t = min(max(threshold, 1e-6), 1.0 - 1e-6)  # evidence is measured against the threshold
+    # state 0: not content, 1: content
+    emit = np.column_stack([(np.log1p(-q) - math.log1p(-t)) * weight, (np.log(q) - math.log(t)) * weight])
+    # the page starts and ends outside its content: entering it at the first line, or leaving it
+    # after the last, costs a switch too
+    outside = np.array([0.0, switch_cost])
+    score = emit[0] - outside
+    back = np.zeros((n, 2), dtype=np.int64)
+    for i in range(1, n):
+        stay, switch = score, score[::-1] - switch_cost
+        back[i] = np.where(switch > stay, 1 - np.arange(2), np.arange(2))
+        score = np.maximum(stay, switch) + emit[i]
+    score = score - outside
+    state = np.empty(n, dtype=np.int64)
+    state[-1] = int(score[1] > score[0])
+    for i in range(n - 1, 0, -1):
+        state[i - 1] = back[i, state[i]]
+    below = np.nextafter(threshold, 0.0)
+    return np.where(state == 1, np.maximum(p, threshold), np.minimum(p, below))
 
 
 def cut_at_comments(lines: list[Line], kept: list[Line], min_units: float = COMMENTS_CUT_UNITS) -> list[Line]:
