@@ -354,19 +354,25 @@ def gold_report(top: int = 12, cv: bool = False, group: str = "story") -> tuple[
             figures[f"gleaner_{kind}"] = summary(rk)
     lines.append("goals: typed F1 >= 0.75, canonical >= 0.73, ORG typed R >= 0.5, splits <= 15, wrong merges <= 2")
     lines += top_errors(r_g, top)
-    merges = merges_by_links(S, docs, out)
-    figures["merges_by_links"] = merges
-    lines.append(f"wrong merges by the gold's links: {len(merges['links_disagree'])} join gold entities with different "
-                 f"links ({' || '.join(merges['links_disagree'][:top])}); {len(merges['same_link'])} join gold entities "
-                 f"that share a link and differ in type ({' || '.join(merges['same_link'][:top])}); "
-                 f"{len(merges['a_form_unlinked'])} join a gold "
-                 f"entity with a form the gold left unlinked and unclustered ({' || '.join(merges['a_form_unlinked'][:top])})")
-    splits = splits_by_kind(S, docs, out)
-    figures["splits_by_kind"] = splits
-    lines.append(f"splits by why: {len(splits['shared_form'])} through a form the gold also gives another entity "
-                 f"({' || '.join(splits['shared_form'][:top])}); {len(splits['link_only'])} joined in the gold only by "
-                 f"its links ({' || '.join(splits['link_only'][:top])}); {len(splits['string_rules'])} the gold's string "
-                 f"rules join too ({' || '.join(splits['string_rules'][:top])})")
+    def examples(items: list[str]) -> str:
+        return " || ".join(items[:top])
+
+    def counted(kinds: dict[str, list[str]], parts: list[tuple[str, str]]) -> str:
+        return "; ".join(f"{len(kinds[key])} {what} ({examples(kinds[key])})" for key, what in parts)
+
+    breakdowns = [
+        ("merges_by_links", merges_by_links, "wrong merges by the gold's links", [
+            ("links_disagree", "join gold entities with different links"),
+            ("same_link", "join gold entities that share a link and differ in type"),
+            ("a_form_unlinked", "join a gold entity with a form the gold left unlinked and unclustered")]),
+        ("splits_by_kind", splits_by_kind, "splits by why", [
+            ("shared_form", "through a form the gold also gives another entity"),
+            ("link_only", "joined in the gold only by its links"),
+            ("string_rules", "the gold's string rules join too")]),
+    ]
+    for name, breakdown, label, parts in breakdowns:
+        figures[name] = kinds = breakdown(S, docs, out)
+        lines.append(f"{label}: " + counted(kinds, parts))
     cut = summary(S.score(docs, cut_to_gold_clusters(S, docs, out)))
     figures["cut_to_gold_clusters"] = cut
     lines.append(f"the same output with each of those merges cut into one entity per gold entity: typed F1 "
@@ -379,7 +385,7 @@ def gold_report(top: int = 12, cv: bool = False, group: str = "story") -> tuple[
                  f"agreement with the gold's Wikidata links {ids['precision']:.3f} on {ids['checked_pairs']} linked "
                  f"entities ({ids['distinct_ids']} ids; {ids['not_checkable']} without one gold link)")
     if ids["disagreements"]:
-        lines.append("  id disagreements: " + " || ".join(ids["disagreements"][:top]))
+        lines.append("  id disagreements: " + examples(ids["disagreements"]))
     if cv:
         res = cross_validate(S, ner, docs, group)
         figures["cv"] = res
