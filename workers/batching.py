@@ -123,8 +123,7 @@ class MicroBatcher(Generic[In, Out]):
                 if len(items) != sum(len(group) for group, _ in batch):
                     raise RuntimeError(f"prepare returned {len(items)} items for a batch of {len(batch)} groups")
             except BaseException as exc:  # noqa: BLE001 - handed to every caller of the batch
-                for _, future in batch:
-                    future.set_exception(exc)
+                _fail(batch, exc)
                 continue
             self._prepared.put((batch, items))
 
@@ -139,10 +138,15 @@ class MicroBatcher(Generic[In, Out]):
             if len(results) != len(items):
                 raise RuntimeError(f"batch function returned {len(results)} results for {len(items)} items")
         except BaseException as exc:  # noqa: BLE001 - handed to every caller of the batch
-            for _, future in batch:
-                future.set_exception(exc)
+            _fail(batch, exc)
             return
         start = 0
         for group, future in batch:
             future.set_result(results[start:start + len(group)])
             start += len(group)
+
+
+def _fail(batch: list[Group[In, Out]], exc: BaseException) -> None:
+    """Every group of the batch gets the exception that stopped the whole batch."""
+    for _, future in batch:
+        future.set_exception(exc)

@@ -285,11 +285,11 @@ def dev_pages() -> list[DevHtml]:
     return pages
 
 
-def copy_url(page: DevHtml, copy: int, run: str) -> str:
+def copy_url(url: str, copy: int, run: str) -> str:
     """A copy of a dev page as a new page: its own URL with the copy and the run in the query (a new
     document each time; the stage sees the site and path the page came from, so it keeps what it
     keeps on the page itself)."""
-    return f"{page.url}{'&' if '?' in page.url else '?'}copy={copy}&run={run}"
+    return f"{url}{'&' if '?' in url else '?'}copy={copy}&run={run}"
 
 
 def write_corpus(path: Path, pages: list[DevHtml], n: int, *, tag: str, collection: str | None,
@@ -297,7 +297,7 @@ def write_corpus(path: Path, pages: list[DevHtml], n: int, *, tag: str, collecti
     with path.open("w") as fh:
         for i in range(start, start + n):
             page = pages[i % len(pages)]
-            row: dict[str, Any] = {"url": copy_url(page, i // len(pages), tag), "html": page.html}
+            row: dict[str, Any] = {"url": copy_url(page.url, i // len(pages), tag), "html": page.html}
             if collection:
                 row["collection"] = collection
             fh.write(json.dumps(row) + "\n")
@@ -857,7 +857,7 @@ def write_warc(path: Path, pages: list[DevHtml], target_mb: int) -> int:
             payload = page.html.encode("utf-8")
             headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"),
                                                   ("Content-Length", str(len(payload)))], protocol="HTTP/1.1")
-            rec = writer.create_warc_record(copy_url(page, n // len(pages), "warc"), "response",
+            rec = writer.create_warc_record(copy_url(page.url, n // len(pages), "warc"), "response",
                                             payload=io.BytesIO(payload), http_headers=headers)
             writer.write_record(rec)
             n += 1
@@ -1082,7 +1082,7 @@ def run_memory(pages: list[DevHtml], n: int, sample_s: float, timeout: float) ->
             bundle: list[dict[str, Any]] = []
             for seq in range(n):
                 page = parsed[seq % len(parsed)]
-                url = f"{page.url}{'&' if '?' in (page.url or '') else '?'}copy={seq // len(parsed)}&run=memory-{batch_id}"
+                url = copy_url(page.url or "", seq // len(parsed), f"memory-{batch_id}")
                 msg = page.model_copy(update={"url": url, "seq": seq, "collection": collection,
                                               "doc_id": document_id(url, "")}).model_dump(mode="json")
                 bundle.append(msg)
